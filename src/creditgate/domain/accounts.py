@@ -1,0 +1,67 @@
+"""Accounts: wallets owned by a user or an organization."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from creditgate.domain.amounts import Credits
+from creditgate.domain.errors import InvalidInput
+from creditgate.domain.ids import AccountId
+from creditgate.domain.limits import ACCOUNT_ID_LENGTH_MAX
+
+
+class OwnerKind(StrEnum):
+    """Who owns the wallet: one person, or an organization whose members spend from it."""
+
+    USER = "user"
+    ORGANIZATION = "organization"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Account:
+    """A wallet, as stored. `floor` is 0 or negative (an overdraft limit)."""
+
+    id: AccountId
+    owner_kind: OwnerKind
+    floor: Credits
+    is_unlimited: bool
+    is_frozen: bool
+    created_at: datetime
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Member:
+    """A person who spends from an organization's wallet, with an optional cap."""
+
+    account_id: AccountId
+    member_id: str
+    spend_cap: Credits | None
+    spent: Credits
+
+
+def check_account_id(value: object, *, field: str = "account_id") -> AccountId:
+    """Validate an app-supplied id: non-empty printable text of bounded length.
+
+    Raises:
+        InvalidInput: the id is empty, too long, or holds control characters.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(field=field, reason="must be a non-empty string")
+    if len(value) > ACCOUNT_ID_LENGTH_MAX:
+        raise InvalidInput(field=field, reason=f"at most {ACCOUNT_ID_LENGTH_MAX} characters")
+    if not value.isprintable() or value != value.strip():
+        raise InvalidInput(field=field, reason="must be printable, without surrounding spaces")
+    return AccountId(value)
+
+
+def check_floor(value: Credits) -> Credits:
+    """An overdraft floor is zero or below: it is how far the balance may go negative.
+
+    Raises:
+        InvalidInput: the floor is above zero.
+    """
+    if value.units > 0:
+        raise InvalidInput(field="floor", reason="a floor is zero or negative (an overdraft limit)")
+    return value

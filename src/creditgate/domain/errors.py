@@ -1,0 +1,188 @@
+"""The exception tree: every expected failure of creditgate, with a stable code.
+
+Each class carries a `code` (stable, for clients and logs) and typed fields. No HTTP status
+lives here: the service maps classes to statuses in one table. A failed call changes nothing.
+
+    CreditgateError
+    ├── InvalidInput            invalid_input          field, reason
+    ├── NotFound                <entity>_not_found     id
+    ├── Conflict
+    │   ├── IdempotencyConflict idempotency_conflict   key
+    │   └── HoldNotPending      hold_not_pending       hold_id, status
+    ├── InsufficientCredits     insufficient_credits   required, available, shortfall
+    │   └── MemberCapExceeded   member_cap_exceeded
+    └── Forbidden               forbidden
+        └── AccountFrozen       account_frozen         account_id
+"""
+
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from creditgate.domain.amounts import Credits
+
+
+class CreditgateError(Exception):
+    """Base of every error creditgate raises on purpose."""
+
+    code: ClassVar[str] = "creditgate_error"
+    title: ClassVar[str] = "Credit operation failed"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+    def fields(self) -> dict[str, object]:
+        """The typed fields of this error, for problem bodies and equality."""
+        return {}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CreditgateError) or type(other) is not type(self):
+            return NotImplemented
+        return (other.detail, other.fields()) == (self.detail, self.fields())
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.detail))
+
+
+class InvalidInput(CreditgateError):
+    """A request was malformed: a bad amount, an unknown kind, a missing reason."""
+
+    code = "invalid_input"
+    title = "Invalid input"
+
+    def __init__(self, *, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+    def fields(self) -> dict[str, object]:
+        return {"field": self.field, "reason": self.reason}
+
+
+class NotFound(CreditgateError):
+    """Something named by id does not exist (or the caller may not see it)."""
+
+    code = "not_found"
+    title = "Not found"
+    entity: ClassVar[str] = "object"
+
+    def __init__(self, id: object) -> None:
+        super().__init__(f"{self.entity} {id!r} was not found")
+        self.id = id
+
+    def fields(self) -> dict[str, object]:
+        return {"id": self.id}
+
+
+class AccountNotFound(NotFound):
+    """No account has this id."""
+
+    code = "account_not_found"
+    entity = "account"
+
+
+class MemberNotFound(NotFound):
+    """The person is not a member of the organization's account."""
+
+    code = "member_not_found"
+    entity = "member"
+
+
+class HoldNotFound(NotFound):
+    """No hold has this id."""
+
+    code = "hold_not_found"
+    entity = "hold"
+
+
+class EntryNotFound(NotFound):
+    """No ledger entry has this id."""
+
+    code = "entry_not_found"
+    entity = "entry"
+
+
+class Conflict(CreditgateError):
+    """The request clashes with the state it would change."""
+
+    code = "conflict"
+    title = "Conflict"
+
+
+class IdempotencyConflict(Conflict):
+    """An idempotency key was reused for a different request."""
+
+    code = "idempotency_conflict"
+    title = "Idempotency key reused"
+
+    def __init__(self, *, key: str) -> None:
+        super().__init__(f"idempotency key {key!r} was already used for a different request")
+        self.key = key
+
+    def fields(self) -> dict[str, object]:
+        return {"key": self.key}
+
+
+class HoldNotPending(Conflict):
+    """The hold has already ended: it was settled, released or expired."""
+
+    code = "hold_not_pending"
+    title = "Hold already ended"
+
+    def __init__(self, *, hold_id: int, status: str) -> None:
+        super().__init__(f"hold {hold_id} is {status}, not pending")
+        self.hold_id = hold_id
+        self.status = status
+
+    def fields(self) -> dict[str, object]:
+        return {"hold_id": self.hold_id, "status": self.status}
+
+
+class InsufficientCredits(CreditgateError):
+    """The account cannot cover the amount; nothing was taken."""
+
+    code = "insufficient_credits"
+    title = "Insufficient credits"
+
+    def __init__(self, *, required: "Credits", available: "Credits") -> None:
+        self.required = required
+        self.available = available
+        self.shortfall = required - available
+        super().__init__(
+            f"{required} credits required, {available} available ({self.shortfall} short)"
+        )
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "required": str(self.required),
+            "available": str(self.available),
+            "shortfall": str(self.shortfall),
+        }
+
+
+class MemberCapExceeded(InsufficientCredits):
+    """The member's spending cap on the organization's wallet would be passed."""
+
+    code = "member_cap_exceeded"
+    title = "Member spending cap reached"
+
+
+class Forbidden(CreditgateError):
+    """The operation is not allowed for this account."""
+
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class AccountFrozen(Forbidden):
+    """The account is frozen: it may receive credits but not spend them."""
+
+    code = "account_frozen"
+    title = "Account frozen"
+
+    def __init__(self, *, account_id: str) -> None:
+        super().__init__(f"account {account_id!r} is frozen")
+        self.account_id = account_id
+
+    def fields(self) -> dict[str, object]:
+        return {"account_id": self.account_id}

@@ -1,0 +1,34 @@
+"""Every bound the ledger enforces, named once.
+
+Bounds exist so that every loop terminates and every sum fits in a signed 64-bit column.
+"""
+
+from datetime import timedelta
+
+AMOUNT_UNITS_MAX = 10**15
+"""Largest amount in units (a trillion credits): sums of many stay inside int64."""
+
+PRIORITY_MAX = 1_000_000
+"""Lot priorities lie in [-PRIORITY_MAX, PRIORITY_MAX]; lower burns first."""
+
+HOLD_TTL_MIN = timedelta(seconds=1)
+HOLD_TTL_MAX = timedelta(days=7)
+"""A hold lives at least a second and at most a week: work longer than that is not a hold."""
+
+PAGE_SIZE_DEFAULT = 50
+PAGE_SIZE_MAX = 500
+"""History pages: the default and the largest size a caller may ask for."""
+
+ACCOUNT_ID_LENGTH_MAX = 200
+IDEMPOTENCY_KEY_LENGTH_MAX = 200
+TEXT_LENGTH_MAX = 500
+"""Lengths of the app's ids, idempotency keys and free text (reasons, labels)."""
+
+METADATA_BYTES_MAX = 8192
+"""Metadata is a small JSON object, not a document store."""
+
+LOTS_PER_SPEND_MAX = 10_000
+"""A single spend touches at most this many lots; beyond it the app should consolidate."""
+
+SWEEP_BATCH_MAX = 500
+"""Accounts handled per expiry pass transaction, so one pass never holds locks for long."""

@@ -1,0 +1,694 @@
+"""The engine: creditgate's use cases, each one transaction, behind the `Engine` facade.
+
+What it owns: validating every input at the edge (so a bad request changes nothing),
+running each use case in one write transaction (`books.transaction`), idempotency keys
+claimed in that same transaction, and the clock every decision reads.
+
+Invariants it keeps: an account's writers serialize on its row lock (transfers lock both
+in id order); whatever has fallen due is written before anything else on the account;
+every entry moves lots, figures and the ledger together; a key takes effect once.
+
+Boundaries: imports the domain and storage; faces (CLI, HTTP, client) import only
+`Engine` and the domain's public types.
+"""
+
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from dataclasses import replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from creditgate.domain.accounts import Account, Member, OwnerKind, check_account_id, check_floor
+from creditgate.domain.amounts import AmountLike, Credits
+from creditgate.domain.entries import Entry, EntryKind
+from creditgate.domain.errors import EntryNotFound, HoldNotFound, InvalidInput
+from creditgate.domain.holds import Hold, check_ttl
+from creditgate.domain.ids import EntryId, HoldId
+from creditgate.domain.inputs import (
+    check_instant,
+    check_key,
+    check_metadata,
+    check_required_text,
+    check_text,
+)
+from creditgate.domain.limits import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+from creditgate.domain.lots import GRANTABLE_SOURCES, LotSource, check_priority
+from creditgate.domain.results import (
+    Balance,
+    ExpirePass,
+    Lifetime,
+    Page,
+    Receipt,
+    TransferReceipt,
+    VerifyReport,
+)
+from creditgate.engine import accounts, charges, grants, history, holds, refunds, transfers
+from creditgate.engine.books import transaction
+from creditgate.engine.clock import Clock, ManualClock, SystemClock
+from creditgate.engine.holding import HeldWork
+from creditgate.engine.idempotency import once
+from creditgate.engine.sweeper import expire
+from creditgate.engine.verify import verify
+from creditgate.settings import Settings
+from creditgate.storage import migrate
+from creditgate.storage.accounts import list_members
+from creditgate.storage.database import Database
+from creditgate.storage.entries import EntryFilter, find_entry
+from creditgate.storage.holds import find_hold
+
+__all__ = ["Clock", "Engine", "ManualClock", "SystemClock"]
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _enum(enum: type[E], value: object, field: str) -> E:
+    try:
+        return enum(value) if isinstance(value, str) else enum(str(value))
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum)
+        raise InvalidInput(field=field, reason=f"one of: {allowed}") from None
+
+
+def _id(value: object, field: str) -> int:
+    if type(value) is not int or value <= 0:
+        raise InvalidInput(field=field, reason="must be a positive integer id")
+    return value
+
+
+class Engine:
+    """The embedded credit engine: open a SQLite file or a PostgreSQL URL and call it.
+
+    >>> engine = Engine("sqlite:///credits.db")  # doctest: +SKIP
+    >>> engine.create_account("user_1")          # doctest: +SKIP
+    >>> engine.grant("user_1", 50, source="welcome")  # doctest: +SKIP
+    >>> engine.charge("user_1", "0.5", feature="image.generate").credits_remaining  # doctest: +SKIP
+    Credits('49.5')
+
+    Every mutating method takes an optional `idempotency_key`: the same key and request
+    answer the first result again without a second effect.
+    """
+
+    def __init__(
+        self,
+        database: Database | str | None = None,
+        *,
+        clock: Clock | None = None,
+        upgrade: bool = True,
+    ) -> None:
+        if not isinstance(database, Database):
+            settings = Settings() if database is None else Settings(database_url=database)
+            database = Database(settings.database_url, sqlite_sync=settings.sqlite_synchronous)
+        self.db = database
+        self.clock: Clock = clock or SystemClock()
+        if upgrade:
+            migrate.upgrade(self.db)
+
+    def close(self) -> None:
+        """Release the database's connections."""
+        self.db.dispose()
+
+    # Accounts
+
+    def create_account(
+        self,
+        account_id: str,
+        *,
+        owner_kind: OwnerKind | str = OwnerKind.USER,
+        floor: AmountLike = 0,
+        is_unlimited: bool = False,
+        metadata: dict[str, Any] | None = None,
+    ) -> Account:
+        """Create a wallet for the app's id, or return the existing one unchanged.
+
+        `floor` is 0 or negative: how far the balance may go below zero (an overdraft).
+
+        Raises:
+            InvalidInput: a bad id, kind, floor or metadata.
+        """
+        checked = check_account_id(account_id)
+        kind = _enum(OwnerKind, owner_kind, "owner_kind")
+        floor_c = check_floor(Credits.parse(floor, field="floor"))
+        meta = check_metadata(metadata)
+        with transaction(self.db, self.clock) as books:
+            return accounts.create(
+                books.conn,
+                account_id=checked,
+                owner_kind=kind,
+                floor=floor_c,
+                is_unlimited=bool(is_unlimited),
+                metadata=meta,
+                books=books,
+            )
+
+    def get_account(self, account_id: str) -> Account:
+        """The account with this id.
+
+        Raises:
+            AccountNotFound: no account has this id.
+        """
+        with self.db.read() as conn:
+            return history.open_account(conn, check_account_id(account_id)).account
+
+    def update_account(
+        self,
+        account_id: str,
+        *,
+        is_frozen: bool | None = None,
+        is_unlimited: bool | None = None,
+        floor: AmountLike | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Account:
+        """Freeze or unfreeze, make unlimited or not, change the floor or metadata.
+
+        Raises:
+            AccountNotFound: no account has this id.
+            InvalidInput: a floor above zero or above the current balance.
+        """
+        checked = check_account_id(account_id)
+        floor_c = None if floor is None else check_floor(Credits.parse(floor, field="floor"))
+        meta = None if metadata is None else check_metadata(metadata)
+        with transaction(self.db, self.clock) as books:
+            row = books.lock(checked)
+            return accounts.update(
+                books,
+                row,
+                is_frozen=is_frozen,
+                is_unlimited=is_unlimited,
+                floor=floor_c,
+                metadata=meta,
+            )
+
+    def add_member(
+        self, account_id: str, member_id: str, *, spend_cap: AmountLike | None = None
+    ) -> Member:
+        """Let `member_id` spend from an organization's wallet, up to an optional cap.
+
+        Raises:
+            AccountNotFound: no account has this id.
+            InvalidInput: not an organization's account, or a bad member id or cap.
+        """
+        checked = check_account_id(account_id)
+        member = check_account_id(member_id, field="member_id")
+        cap = None if spend_cap is None else Credits.parse(spend_cap, field="spend_cap")
+        with transaction(self.db, self.clock) as books:
+            return accounts.add_member(books, books.lock(checked), member, cap)
+
+    def remove_member(self, account_id: str, member_id: str) -> None:
+        """Stop `member_id` spending from the wallet.
+
+        Raises:
+            AccountNotFound: no account has this id.
+            MemberNotFound: the person is not a member.
+        """
+        checked = check_account_id(account_id)
+        member = check_account_id(member_id, field="member_id")
+        with transaction(self.db, self.clock) as books:
+            accounts.remove_member(books, books.lock(checked), member)
+
+    def members(self, account_id: str) -> tuple[Member, ...]:
+        """The members of an organization's wallet, by id."""
+        with self.db.read() as conn:
+            return tuple(
+                list_members(conn, history.open_account(conn, check_account_id(account_id)))
+            )
+
+    def balance(self, account_id: str) -> Balance:
+        """Balance, held and available credits now.
+
+        Raises:
+            AccountNotFound: no account has this id.
+        """
+        with self.db.read() as conn:
+            row = history.open_account(conn, check_account_id(account_id))
+            return history.balance(conn, row, self.clock.now())
+
+    # Credits in
+
+    def grant(
+        self,
+        account_id: str,
+        amount: AmountLike,
+        *,
+        source: LotSource | str = LotSource.BONUS,
+        expires_at: datetime | None = None,
+        priority: int = 0,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Add a lot of credits from `source`, optionally expiring, with a burn priority.
+
+        Raises:
+            AccountNotFound: no account has this id.
+            InvalidInput: a bad amount, source, expiry, priority or metadata.
+            IdempotencyConflict: the key was used for a different request.
+        """
+        checked = check_account_id(account_id)
+        units = Credits.positive(amount)
+        lot_source = _enum(LotSource, source, "source")
+        if lot_source not in GRANTABLE_SOURCES:
+            raise InvalidInput(
+                field="source", reason=f"{lot_source} lots are written by {lot_source} itself"
+            )
+        expiry = None if expires_at is None else check_instant(expires_at, field="expires_at")
+        prio = check_priority(priority)
+        meta = check_metadata(metadata)
+        key = check_key(idempotency_key)
+        request = {
+            "amount": units.units,
+            "source": lot_source.value,
+            "expires_at": None if expiry is None else expiry.isoformat(),
+            "priority": prio,
+            "metadata": meta,
+        }
+        with transaction(self.db, self.clock) as books:
+            row = books.lock(checked)
+            return once(
+                books,
+                row,
+                operation="grant",
+                key=key,
+                request=request,
+                result_type=Receipt,
+                effect=lambda: grants.grant(
+                    books,
+                    row,
+                    units,
+                    source=lot_source,
+                    expires_at=expiry,
+                    priority=prio,
+                    metadata=meta,
+                ),
+            )
+
+    def adjust(
+        self,
+        account_id: str,
+        amount: AmountLike,
+        *,
+        reason: str,
+        actor: str,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """A signed correction by an operator, recorded with its reason and actor.
+
+        Raises:
+            AccountNotFound: no account has this id.
+            InvalidInput: a zero or malformed amount, or a missing reason or actor.
+            InsufficientCredits: a negative adjustment beyond what is available.
+            IdempotencyConflict: the key was used for a different request.
+        """
+        checked = check_account_id(account_id)
+        units = Credits.parse(amount)
+        why = check_required_text(reason, field="reason")
+        who = check_required_text(actor, field="actor")
+        meta = check_metadata(metadata)
+        key = check_key(idempotency_key)
+        request = {"amount": units.units, "reason": why, "actor": who, "metadata": meta}
+        with transaction(self.db, self.clock) as books:
+            row = books.lock(checked)
+            return once(
+                books,
+                row,
+                operation="adjust",
+                key=key,
+                request=request,
+                result_type=Receipt,
+                effect=lambda: grants.adjust(
+                    books, row, units, reason=why, actor=who, metadata=meta
+                ),
+            )
+
+    # Credits out
+
+    def charge(
+        self,
+        account_id: str,
+        amount: AmountLike,
+        *,
+        member_id: str | None = None,
+        feature: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Take `amount` now, or raise and take nothing.
+
+        Raises:
+            AccountNotFound: no account has this id.
+            InvalidInput: a bad amount, member id, feature or metadata.
+            AccountFrozen: the account may not spend.
+            MemberNotFound, MemberCapExceeded: the member may not spend this.
+            InsufficientCredits: the account cannot cover it (with required, available, shortfall).
+            IdempotencyConflict: the key was used for a different request.
+        """
+        checked = check_account_id(account_id)
+        units = Credits.positive(amount)
+        member = None if member_id is None else check_account_id(member_id, field="member_id")
+        feat = check_text(feature, field="feature")
+        meta = check_metadata(metadata)
+        key = check_key(idempotency_key)
+        request = {"amount": units.units, "member_id": member, "feature": feat, "metadata": meta}
+        with transaction(self.db, self.clock) as books:
+            row = books.lock(checked)
+            return once(
+                books,
+                row,
+                operation="charge",
+                key=key,
+                request=request,
+                result_type=Receipt,
+                effect=lambda: charges.charge(
+                    books, row, units, member_id=member, feature=feat, metadata=meta
+                ),
+            )
+
+    def hold(
+        self,
+        account_id: str,
+        amount: AmountLike,
+        *,
+        ttl: timedelta,
+        member_id: str | None = None,
+        feature: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Set `amount` aside for `ttl` before expensive work; `receipt.hold` is the hold.
+
+        Raises:
+            AccountNotFound: no account has this id.
+            InvalidInput: a bad amount, ttl, member id, feature or metadata.
+            AccountFrozen: the account may not spend.
+            MemberNotFound, MemberCapExceeded: the member may not spend this.
+            InsufficientCredits: less than `amount` is available.
+            IdempotencyConflict: the key was used for a different request.
+        """
+        checked = check_account_id(account_id)
+        units = Credits.positive(amount)
+        life = check_ttl(ttl)
+        member = None if member_id is None else check_account_id(member_id, field="member_id")
+        feat = check_text(feature, field="feature")
+        meta = check_metadata(metadata)
+        key = check_key(idempotency_key)
+        request = {
+            "amount": units.units,
+            "ttl_s": life.total_seconds(),
+            "member_id": member,
+            "feature": feat,
+            "metadata": meta,
+        }
+        with transaction(self.db, self.clock) as books:
+            row = books.lock(checked)
+            return once(
+                books,
+                row,
+                operation="hold",
+                key=key,
+                request=request,
+                result_type=Receipt,
+                effect=lambda: holds.hold(
+                    books, row, units, ttl=life, member_id=member, feature=feat, metadata=meta
+                ),
+            )
+
+    def holding(
+        self,
+        account_id: str,
+        amount: AmountLike,
+        *,
+        ttl: timedelta,
+        member_id: str | None = None,
+        feature: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> AbstractContextManager[HeldWork]:
+        """Hold now; settle when the block succeeds, release when it raises.
+
+        Raises:
+            The errors of `hold`, before the block runs.
+        """
+        receipt = self.hold(
+            account_id, amount, ttl=ttl, member_id=member_id, feature=feature, metadata=metadata
+        )
+        assert receipt.hold is not None
+        return HeldWork(self, receipt.hold)
+
+    def extend(
+        self,
+        hold_id: HoldId,
+        more: AmountLike,
+        *,
+        ttl: timedelta | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Grow a pending hold by `more`, from what is available; `ttl` restarts its clock.
+
+        Raises:
+            HoldNotFound: no hold has this id.
+            HoldNotPending: the hold has ended.
+            InvalidInput: a bad amount or ttl.
+            InsufficientCredits: less than `more` is available.
+            IdempotencyConflict: the key was used for a different request.
+        """
+        checked = HoldId(_id(hold_id, "hold_id"))
+        units = Credits.positive(more, field="more")
+        life = None if ttl is None else check_ttl(ttl)
+        key = check_key(idempotency_key)
+        request = {
+            "hold_id": checked,
+            "more": units.units,
+            "ttl_s": None if life is None else life.total_seconds(),
+        }
+        with transaction(self.db, self.clock) as books:
+            row, current = holds.locate(books, checked)
+            return once(
+                books,
+                row,
+                operation="extend",
+                key=key,
+                request=request,
+                result_type=Receipt,
+                effect=lambda: holds.extend(books, row, current, units, life),
+            )
+
+    def settle(
+        self, hold_id: HoldId, actual: AmountLike, *, idempotency_key: str | None = None
+    ) -> Receipt:
+        """Capture the actual cost of the held work and release the rest.
+
+        An actual above the hold takes the extra only if it is available; otherwise it
+        raises and the hold stays pending (settle for less, or release it).
+
+        Raises:
+            HoldNotFound: no hold has this id.
+            HoldNotPending: the hold has ended (settled, released or expired).
+            InvalidInput: a negative or malformed amount.
+            InsufficientCredits: the extra above the hold is not available.
+            IdempotencyConflict: the key was used for a different request.
+        """
+        checked = HoldId(_id(hold_id, "hold_id"))
+        units = Credits.parse(actual, field="actual")
+        if units.units < 0:
+            raise InvalidInput(field="actual", reason="must not be negative")
+        key = check_key(idempotency_key)
+        request = {"hold_id": checked, "actual": units.units}
+        with transaction(self.db, self.clock) as books:
+            row, current = holds.locate(books, checked)
+            return once(
+                books,
+                row,
+                operation="settle",
+                key=key,
+                request=request,
+                result_type=Receipt,
+                effect=lambda: holds.settle(books, row, current, units),
+            )
+
+    def release(self, hold_id: HoldId, *, idempotency_key: str | None = None) -> Receipt:
+        """End a hold without spending: the work failed, its credits are available again.
+
+        Raises:
+            HoldNotFound: no hold has this id.
+            HoldNotPending: the hold has ended (settled, released or expired).
+            IdempotencyConflict: the key was used for a different request.
+        """
+        checked = HoldId(_id(hold_id, "hold_id"))
+        key = check_key(idempotency_key)
+        with transaction(self.db, self.clock) as books:
+            row, current = holds.locate(books, checked)
+            return once(
+                books,
+                row,
+                operation="release",
+                key=key,
+                request={"hold_id": checked},
+                result_type=Receipt,
+                effect=lambda: holds.release(books, row, current),
+            )
+
+    def get_hold(self, hold_id: HoldId) -> Hold:
+        """A hold, with its status as of now (a pending hold past its ttl reads expired).
+
+        Raises:
+            HoldNotFound: no hold has this id.
+        """
+        checked = HoldId(_id(hold_id, "hold_id"))
+        with self.db.read() as conn:
+            found = find_hold(conn, checked)
+        if found is None:
+            raise HoldNotFound(checked)
+        hold = found[1]
+        return replace(hold, status=hold.status_at(self.clock.now()))
+
+    def refund(
+        self,
+        entry_id: EntryId,
+        amount: AmountLike | None = None,
+        *,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Give back all (or `amount`) of what a charge or settle took, never more in total.
+
+        Raises:
+            EntryNotFound: no entry has this id.
+            InvalidInput: not a charge or settle, or more than is left to refund.
+            IdempotencyConflict: the key was used for a different request.
+        """
+        checked = EntryId(_id(entry_id, "entry_id"))
+        units = None if amount is None else Credits.positive(amount)
+        why = check_text(reason, field="reason")
+        key = check_key(idempotency_key)
+        request = {
+            "entry_id": checked,
+            "amount": None if units is None else units.units,
+            "reason": why,
+        }
+        with transaction(self.db, self.clock) as books:
+            found = find_entry(books.conn, checked)
+            if found is None:
+                raise EntryNotFound(checked)
+            row = books.lock_pk(found[0])
+            return once(
+                books,
+                row,
+                operation="refund",
+                key=key,
+                request=request,
+                result_type=Receipt,
+                effect=lambda: refunds.refund(books, row, found[1], units, why),
+            )
+
+    def transfer(
+        self,
+        from_account_id: str,
+        to_account_id: str,
+        amount: AmountLike,
+        *,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> TransferReceipt:
+        """Move credits between accounts (a gift); they keep their expiry.
+
+        Raises:
+            AccountNotFound: either account does not exist.
+            InvalidInput: the same account twice, or a bad amount.
+            AccountFrozen: the sender may not spend.
+            InsufficientCredits: the sender has less than `amount` available.
+            IdempotencyConflict: the key was used for a different request.
+        """
+        sender = check_account_id(from_account_id, field="from_account_id")
+        receiver = check_account_id(to_account_id, field="to_account_id")
+        units = Credits.positive(amount)
+        meta = check_metadata(metadata)
+        key = check_key(idempotency_key)
+        request = {"to": receiver, "amount": units.units, "metadata": meta}
+        with transaction(self.db, self.clock) as books:
+            sent, received = transfers.lock_pair(books, sender, receiver)
+            return once(
+                books,
+                sent,
+                operation="transfer",
+                key=key,
+                request=request,
+                result_type=TransferReceipt,
+                effect=lambda: transfers.transfer(books, sent, received, units, meta),
+            )
+
+    # The ledger
+
+    def history(
+        self,
+        account_id: str,
+        *,
+        kinds: Iterable[EntryKind | str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        feature: str | None = None,
+        limit: int = PAGE_SIZE_DEFAULT,
+        cursor: str | None = None,
+    ) -> Page[Entry]:
+        """Entries newest first, filtered by kind, time range [since, until) and feature.
+
+        Raises:
+            AccountNotFound: no account has this id.
+            InvalidInput: a bad kind, time, limit or cursor.
+        """
+        checked = check_account_id(account_id)
+        if type(limit) is not int or not 1 <= limit <= PAGE_SIZE_MAX:
+            raise InvalidInput(field="limit", reason=f"an integer from 1 to {PAGE_SIZE_MAX}")
+        where = EntryFilter(
+            kinds=None if kinds is None else frozenset(_enum(EntryKind, k, "kinds") for k in kinds),
+            since=None if since is None else check_instant(since, field="since"),
+            until=None if until is None else check_instant(until, field="until"),
+            feature=check_text(feature, field="feature"),
+        )
+        with self.db.read() as conn:
+            row = history.open_account(conn, checked)
+            return history.history(conn, row, where, cursor, limit)
+
+    def get_entry(self, entry_id: EntryId) -> Entry:
+        """One ledger entry with its lot moves.
+
+        Raises:
+            EntryNotFound: no entry has this id.
+        """
+        checked = EntryId(_id(entry_id, "entry_id"))
+        with self.db.read() as conn:
+            found = find_entry(conn, checked)
+        if found is None:
+            raise EntryNotFound(checked)
+        return found[1]
+
+    def balance_at(self, account_id: str, at: datetime) -> Credits:
+        """The balance as it stood at a past instant.
+
+        Raises:
+            AccountNotFound: no account has this id.
+            InvalidInput: `at` is naive or in the future.
+        """
+        checked = check_account_id(account_id)
+        when = check_instant(at, field="at")
+        with self.db.read() as conn:
+            row = history.open_account(conn, checked)
+            return history.balance_at(conn, row, when, self.clock.now())
+
+    def lifetime(self, account_id: str) -> Lifetime:
+        """Lifetime figures: granted by source, spent, refunded, expired, adjusted, transferred.
+
+        Raises:
+            AccountNotFound: no account has this id.
+        """
+        with self.db.read() as conn:
+            row = history.open_account(conn, check_account_id(account_id))
+            return history.lifetime(conn, row, self.clock.now())
+
+    # Operations
+
+    def expire(self) -> ExpirePass:
+        """Write the entries of every lot and hold that has fallen due (the expiry pass)."""
+        return expire(self.db, self.clock)
+
+    def verify(self) -> VerifyReport:
+        """Recompute every account from entries, lots and holds; report each mismatch."""
+        return verify(self.db)

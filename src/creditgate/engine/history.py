@@ -1,0 +1,106 @@
+"""Reads of the ledger: balance, history pages, the balance at a past instant, lifetime figures.
+
+Reads take no write lock. When something has fallen due on the account and no write has
+recorded it yet, reads apply the due plan in memory, so they agree with what the next
+write will record.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from creditgate.domain.amounts import Credits
+from creditgate.domain.entries import Entry, EntryKind
+from creditgate.domain.errors import AccountNotFound, InvalidInput
+from creditgate.domain.lots import LotSource
+from creditgate.domain.results import Balance, Lifetime, Page
+from creditgate.engine.books import effective_balance, plan_account
+from creditgate.storage.accounts import AccountRow, find_account
+from creditgate.storage.entries import EntryFilter, page_entries, sum_until, totals_by_kind
+
+
+def open_account(conn: Connection, account_id: str) -> AccountRow:
+    """Read an account without locking it.
+
+    Raises:
+        AccountNotFound: no account has this id.
+    """
+    row = find_account(conn, account_id)
+    if row is None:
+        raise AccountNotFound(account_id)
+    return row
+
+
+def balance(conn: Connection, row: AccountRow, now: datetime) -> Balance:
+    """The account's figures at `now`."""
+    return effective_balance(conn, row, now)
+
+
+def history(
+    conn: Connection, row: AccountRow, where: EntryFilter, cursor: str | None, limit: int
+) -> Page[Entry]:
+    """One page of entries, newest first; `next_cursor` continues below the last one.
+
+    Raises:
+        InvalidInput: the cursor is not one this function returned.
+    """
+    before = _parse_cursor(cursor)
+    items = page_entries(conn, row.pk, where, before, limit + 1)
+    next_cursor = str(items[limit - 1].seq) if len(items) > limit else None
+    return Page(items=tuple(items[:limit]), next_cursor=next_cursor)
+
+
+def _parse_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    if not cursor.isdigit() or len(cursor) > 19 or int(cursor) <= 0:
+        raise InvalidInput(field="cursor", reason="not a cursor returned by history")
+    return int(cursor)
+
+
+def balance_at(conn: Connection, row: AccountRow, at: datetime, now: datetime) -> Credits:
+    """The balance as it stood at `at`.
+
+    That is the sum of the entries in effect then, less the expiries that were due by then
+    but are not yet written.
+
+    Raises:
+        InvalidInput: `at` is in the future.
+    """
+    if at > now:
+        raise InvalidInput(field="at", reason="must not be in the future")
+    written = sum_until(conn, row.pk, at)
+    if row.next_due_at is None or row.next_due_at > now:
+        return Credits(written)
+    due, _ = plan_account(conn, row, now)
+    pending = sum(e.units for e in due.lots if e.effective_at <= at)
+    return Credits(written - pending)
+
+
+def lifetime(conn: Connection, row: AccountRow, now: datetime) -> Lifetime:
+    """Lifetime figures from the whole ledger, with due expiries counted as expired."""
+    totals = totals_by_kind(conn, row.pk)
+
+    def total(kind: EntryKind, *, positive: bool | None = None) -> int:
+        return sum(v for (k, _, pos), v in totals.items() if k == kind and positive in (None, pos))
+
+    by_source: dict[str, Credits] = {}
+    for (kind, source, positive), units in totals.items():
+        if positive and kind in {EntryKind.GRANT, EntryKind.ADJUST, EntryKind.TRANSFER}:
+            key = source or LotSource.ADJUSTMENT.value
+            by_source[key] = by_source.get(key, Credits(0)) + Credits(units)
+    expired = -total(EntryKind.EXPIRE)
+    if row.next_due_at is not None and row.next_due_at <= now:
+        due, _ = plan_account(conn, row, now)
+        expired += sum(e.units for e in due.lots)
+    return Lifetime(
+        account_id=row.account.id,
+        granted=Credits(sum(c.units for c in by_source.values())),
+        granted_by_source=dict(sorted(by_source.items())),
+        spent=Credits(-(total(EntryKind.CHARGE) + total(EntryKind.SETTLE))),
+        refunded=Credits(total(EntryKind.REFUND)),
+        expired=Credits(expired),
+        adjusted=Credits(total(EntryKind.ADJUST)),
+        transferred_in=Credits(total(EntryKind.TRANSFER, positive=True)),
+        transferred_out=Credits(-total(EntryKind.TRANSFER, positive=False)),
+    )

@@ -1,0 +1,232 @@
+"""Holds: set credits aside before work, then settle, release, or let them expire.
+
+A hold pins credits on lots (`LotMove.held`), so they stay reserved even when a lot
+expires while the work runs. Its terminal state is written once, under the account lock,
+by whichever comes first of settle, release or the expiry of its ttl.
+"""
+
+from datetime import timedelta
+from typing import Any
+
+from creditgate.domain.amounts import ZERO, Credits
+from creditgate.domain.entries import EntryKind, LotMove
+from creditgate.domain.errors import HoldNotFound, InsufficientCredits
+from creditgate.domain.holds import Hold, HoldStatus, check_pending
+from creditgate.domain.ids import HoldId, LotId
+from creditgate.domain.lots import plan_burn, plan_capture
+from creditgate.domain.results import Receipt
+from creditgate.engine.books import Books
+from creditgate.engine.members import check_member_spend, count_spend
+from creditgate.storage import holds as hold_rows
+from creditgate.storage.accounts import AccountRow, lower_next_due_at
+from creditgate.storage.lots import lots_by_id, spendable_lots
+
+
+def hold(
+    books: Books,
+    row: AccountRow,
+    amount: Credits,
+    *,
+    ttl: timedelta,
+    member_id: str | None,
+    feature: str | None,
+    metadata: dict[str, Any],
+) -> Receipt:
+    """Set `amount` aside for `ttl`: available drops now, the balance when it settles.
+
+    Raises:
+        AccountFrozen: the account may not spend.
+        MemberNotFound, MemberCapExceeded: the member may not spend this.
+        InsufficientCredits: less than `amount` is available.
+    """
+    books.check_can_spend(row)
+    check_member_spend(books, row, member_id, amount.units)
+    pins: tuple[LotMove, ...] = ()
+    if not row.account.is_unlimited:
+        books.require(row, amount.units)
+        pins = books.pin(row, amount.units)
+    expires_at = books.now + ttl
+    hold_id = hold_rows.insert_hold(
+        books.conn,
+        account_pk=row.pk,
+        amount=amount,
+        member_id=member_id,
+        feature=feature,
+        metadata=metadata,
+        now=books.now,
+        expires_at=expires_at,
+    )
+    lower_next_due_at(row, expires_at)
+    entry = books.post(
+        row,
+        kind=EntryKind.HOLD,
+        held_delta=amount.units,
+        moves=pins,
+        hold_id=hold_id,
+        member_id=member_id,
+        feature=feature,
+        metadata=metadata,
+    )
+    return Receipt(entry=entry, balance=books.balance(row), hold=_reread(books, hold_id))
+
+
+def locate(books: Books, hold_id: HoldId) -> tuple[AccountRow, Hold]:
+    """Lock the hold's account, then read the hold under that lock.
+
+    Raises:
+        HoldNotFound: no hold has this id.
+    """
+    found = hold_rows.find_hold(books.conn, hold_id)
+    if found is None:
+        raise HoldNotFound(hold_id)
+    row = books.lock_pk(found[0])
+    # Re-read under the lock: the first read may predate a concurrent end of this hold,
+    # and locking the account may itself have just expired it.
+    return row, _reread(books, hold_id)
+
+
+def _reread(books: Books, hold_id: HoldId) -> Hold:
+    found = hold_rows.find_hold(books.conn, hold_id)
+    assert found is not None
+    return found[1]
+
+
+def extend(
+    books: Books, row: AccountRow, current: Hold, more: Credits, ttl: timedelta | None
+) -> Receipt:
+    """Grow a pending hold by `more` (and optionally restart its ttl) from what is available.
+
+    Raises:
+        HoldNotPending: the hold has ended.
+        AccountFrozen: the account may not spend.
+        MemberCapExceeded: the member may not set aside this much more.
+        InsufficientCredits: less than `more` is available.
+    """
+    check_pending(current, books.now)
+    books.check_can_spend(row)
+    check_member_spend(books, row, current.member_id, more.units)
+    pins: tuple[LotMove, ...] = ()
+    if not row.account.is_unlimited:
+        books.require(row, more.units)
+        pins = books.pin(row, more.units)
+    expires_at = current.expires_at if ttl is None else max(current.expires_at, books.now + ttl)
+    hold_rows.grow_hold(books.conn, current.id, current.amount + more, expires_at)
+    entry = books.post(
+        row,
+        kind=EntryKind.HOLD,
+        held_delta=more.units,
+        moves=pins,
+        hold_id=current.id,
+        member_id=current.member_id,
+        feature=current.feature,
+    )
+    return Receipt(entry=entry, balance=books.balance(row), hold=_reread(books, current.id))
+
+
+def settle(books: Books, row: AccountRow, current: Hold, actual: Credits) -> Receipt:
+    """Capture the actual cost and release the rest of the hold.
+
+    The capture comes from the hold's pinned lots first; an actual above the hold takes
+    the extra from what is available, or raises and leaves the hold pending.
+
+    Raises:
+        HoldNotPending: the hold has ended (settled, released, or past its ttl).
+        AccountFrozen: the extra above the hold may not be spent.
+        MemberCapExceeded: the extra would pass the member's cap.
+        InsufficientCredits: the extra above the hold is not available.
+    """
+    check_pending(current, books.now)
+    extra = actual.units - current.amount.units
+    if extra > 0:
+        books.check_can_spend(row)
+        check_member_spend(
+            books, row, current.member_id, actual.units, held_units=current.amount.units
+        )
+    pinned = hold_rows.pins(books.conn, row.pk, [current.id])[current.id]
+    moves: tuple[LotMove, ...]
+    debt = 0
+    if row.account.is_unlimited:
+        moves = _unpin(pinned)
+        taken = 0
+    else:
+        released = row.held - current.amount.units
+        spendable = row.balance - row.withheld_units - released - row.account.floor.units
+        if actual.units > spendable:
+            raise InsufficientCredits(required=actual, available=Credits(max(0, spendable)))
+        moves, debt = _capture(books, row, pinned, actual.units)
+        taken = actual.units
+    entry = books.post(
+        row,
+        kind=EntryKind.SETTLE,
+        amount=-taken,
+        held_delta=-current.amount.units,
+        moves=moves,
+        debt_delta=debt,
+        cost=actual,
+        hold_id=current.id,
+        member_id=current.member_id,
+        feature=current.feature,
+    )
+    hold_rows.end_hold(books.conn, current.id, HoldStatus.SETTLED, actual, books.now)
+    count_spend(books, row, current.member_id, actual.units)
+    _write_freed_expiries(books, row, pinned)
+    return Receipt(entry=entry, balance=books.balance(row), hold=_reread(books, current.id))
+
+
+def release(books: Books, row: AccountRow, current: Hold) -> Receipt:
+    """End a hold without spending: everything it set aside is available again.
+
+    Raises:
+        HoldNotPending: the hold has ended (settled, released, or past its ttl).
+    """
+    check_pending(current, books.now)
+    pinned = hold_rows.pins(books.conn, row.pk, [current.id])[current.id]
+    entry = books.post(
+        row,
+        kind=EntryKind.RELEASE,
+        held_delta=-current.amount.units,
+        moves=_unpin(pinned),
+        hold_id=current.id,
+        member_id=current.member_id,
+        feature=current.feature,
+    )
+    hold_rows.end_hold(books.conn, current.id, HoldStatus.RELEASED, None, books.now)
+    _write_freed_expiries(books, row, pinned)
+    return Receipt(entry=entry, balance=books.balance(row), hold=_reread(books, current.id))
+
+
+def _unpin(pinned: dict[LotId, int]) -> tuple[LotMove, ...]:
+    return tuple(
+        LotMove(lot_id=lot_id, amount=ZERO, held=Credits(-units))
+        for lot_id, units in sorted(pinned.items())
+    )
+
+
+def _capture(
+    books: Books, row: AccountRow, pinned: dict[LotId, int], units: int
+) -> tuple[tuple[LotMove, ...], int]:
+    """Lot moves of a capture: pinned lots first, then free lots, then (within a floor) debt."""
+    lots = lots_by_id(books.conn, row.pk, pinned)
+    from_pins = min(units, sum(pinned.values()))
+    captured = dict(plan_capture([(lots[i], u) for i, u in pinned.items()], from_pins))
+    burn = plan_burn(
+        spendable_lots(books.conn, row.pk, books.now), units - from_pins, now=books.now
+    )
+    assert burn.uncovered_units == 0 or row.account.floor.units < 0, "debt only within a floor"
+    taken = dict(burn.moves)
+    moves = [
+        LotMove(
+            lot_id=lot_id,
+            amount=Credits(-(captured.get(lot_id, 0) + taken.get(lot_id, 0))),
+            held=Credits(-pinned.get(lot_id, 0)),
+        )
+        for lot_id in sorted(set(pinned) | set(taken))
+    ]
+    return tuple(moves), burn.uncovered_units
+
+
+def _write_freed_expiries(books: Books, row: AccountRow, pinned: dict[LotId, int]) -> None:
+    """A lot that expired while this hold pinned it can expire now that the pin is gone."""
+    lots = lots_by_id(books.conn, row.pk, pinned)
+    if any(not lot.is_live(books.now) for lot in lots.values()):
+        books.write_due(row, force=True)

@@ -1,0 +1,40 @@
+"""The expiry pass: write the entries of lots and holds that have fallen due.
+
+The pass does not decide anything: expiry is decided at query time from `expires_at`, and
+every write on an account writes its own due entries first. The pass makes the ledger
+prompt for accounts nobody touches. It visits each due account once per pass, in
+batches of SWEEP_BATCH_MAX accounts per transaction, so no transaction holds locks long;
+two passes running at once serialize per account on its row lock and write nothing twice.
+"""
+
+from creditgate.domain.amounts import Credits
+from creditgate.domain.limits import SWEEP_BATCH_MAX
+from creditgate.domain.results import ExpirePass
+from creditgate.engine.books import transaction
+from creditgate.engine.clock import Clock
+from creditgate.storage.accounts import due_account_pks
+from creditgate.storage.database import Database
+
+
+def expire(db: Database, clock: Clock, *, batch_size: int = SWEEP_BATCH_MAX) -> ExpirePass:
+    """Write every expiry due now; returns what this pass wrote."""
+    accounts = lots = holds = units = 0
+    after_pk = 0
+    while True:
+        with transaction(db, clock) as books:
+            pks = due_account_pks(books.conn, books.now, after_pk, batch_size)
+            for pk in pks:
+                books.lock_pk(pk)
+                due = books.written_due.get(pk)
+                if due is None or due.is_empty:
+                    continue
+                accounts += 1
+                lots += len(due.lots)
+                holds += len(due.holds)
+                units += sum(e.units for e in due.lots)
+        if len(pks) < batch_size:
+            break
+        after_pk = pks[-1]
+    return ExpirePass(
+        accounts=accounts, lots_expired=lots, holds_expired=holds, credits_expired=Credits(units)
+    )

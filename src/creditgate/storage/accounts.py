@@ -1,0 +1,194 @@
+"""Queries over accounts and organization members."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, case, select, update
+
+from creditgate.domain.accounts import Account, Member, OwnerKind
+from creditgate.domain.amounts import Credits
+from creditgate.domain.ids import AccountId
+from creditgate.storage.dialects import insert_if_absent
+from creditgate.storage.tables import accounts, members
+
+
+@dataclass(slots=True, kw_only=True)
+class AccountRow:
+    """An account's stored figures, as read (and, under its lock, as changed) in one transaction.
+
+    `balance` is the stored balance: it may still include lots that fell due and are kept
+    back by a hold (`withheld_units`, set by the engine after planning what is due).
+    """
+
+    pk: int
+    account: Account
+    balance: int
+    held: int
+    debt: int
+    seq: int
+    next_due_at: datetime | None
+    withheld_units: int = 0
+
+
+def _account(row: Row[Any]) -> Account:
+    return Account(
+        id=AccountId(row.external_id),
+        owner_kind=OwnerKind(row.owner_kind),
+        floor=Credits(row.floor),
+        is_unlimited=row.is_unlimited,
+        is_frozen=row.is_frozen,
+        created_at=row.created_at,
+        metadata=row.metadata or {},
+    )
+
+
+def _account_row(row: Row[Any]) -> AccountRow:
+    return AccountRow(
+        pk=row.id,
+        account=_account(row),
+        balance=row.balance,
+        held=row.held,
+        debt=row.debt,
+        seq=row.seq,
+        next_due_at=row.next_due_at,
+    )
+
+
+def insert_account(
+    conn: Connection,
+    *,
+    account_id: AccountId,
+    owner_kind: OwnerKind,
+    floor: Credits,
+    is_unlimited: bool,
+    metadata: dict[str, Any],
+    now: datetime,
+) -> bool:
+    """Create the account unless its id exists; True when this call created it."""
+    values = {
+        "external_id": account_id,
+        "owner_kind": owner_kind.value,
+        "balance": 0,
+        "held": 0,
+        "debt": 0,
+        "floor": floor.units,
+        "is_unlimited": is_unlimited,
+        "is_frozen": False,
+        "seq": 0,
+        "next_due_at": None,
+        "metadata": metadata,
+        "created_at": now,
+    }
+    return insert_if_absent(conn, accounts, values)
+
+
+def find_account(conn: Connection, account_id: str, *, lock: bool = False) -> AccountRow | None:
+    """Read an account by the app's id; with `lock`, take its row lock until commit.
+
+    The row lock is what serializes every writer of one account (on SQLite the
+    transaction's `BEGIN IMMEDIATE` already serializes all writers).
+    """
+    stmt = select(accounts).where(accounts.c.external_id == account_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    row = conn.execute(stmt).one_or_none()
+    return None if row is None else _account_row(row)
+
+
+def find_account_by_pk(conn: Connection, pk: int, *, lock: bool = False) -> AccountRow:
+    """Read an account by its internal key (the account of a hold or entry)."""
+    stmt = select(accounts).where(accounts.c.id == pk)
+    if lock:
+        stmt = stmt.with_for_update()
+    return _account_row(conn.execute(stmt).one())
+
+
+def save_figures(conn: Connection, row: AccountRow) -> None:
+    """Write back figures changed under the account's lock."""
+    conn.execute(
+        update(accounts)
+        .where(accounts.c.id == row.pk)
+        .values(
+            balance=row.balance,
+            held=row.held,
+            debt=row.debt,
+            seq=row.seq,
+            next_due_at=row.next_due_at,
+        )
+    )
+
+
+def lower_next_due_at(row: AccountRow, at: datetime) -> None:
+    """Make the account due no later than `at` (a new lot or hold that will expire)."""
+    if row.next_due_at is None or at < row.next_due_at:
+        row.next_due_at = at
+
+
+def save_settings(conn: Connection, pk: int, values: dict[str, Any]) -> None:
+    """Write changed settings: frozen, unlimited, floor, metadata."""
+    conn.execute(update(accounts).where(accounts.c.id == pk).values(values))
+
+
+def due_account_pks(conn: Connection, now: datetime, after_pk: int, limit: int) -> list[int]:
+    """Accounts with something due at `now`, in key order after `after_pk` (one pass, once each)."""
+    stmt = (
+        select(accounts.c.id)
+        .where(accounts.c.next_due_at <= now, accounts.c.id > after_pk)
+        .order_by(accounts.c.id)
+        .limit(limit)
+    )
+    return list(conn.execute(stmt).scalars())
+
+
+def _member(account_id: AccountId, row: Row[Any]) -> Member:
+    cap = None if row.spend_cap is None else Credits(row.spend_cap)
+    return Member(
+        account_id=account_id, member_id=row.member_id, spend_cap=cap, spent=Credits(row.spent)
+    )
+
+
+def upsert_member(
+    conn: Connection, row: AccountRow, member_id: str, spend_cap: Credits | None, now: datetime
+) -> Member:
+    """Add a member, or change an existing member's cap."""
+    cap = None if spend_cap is None else spend_cap.units
+    values = {"account_id": row.pk, "member_id": member_id, "spend_cap": cap, "spent": 0}
+    if not insert_if_absent(conn, members, {**values, "created_at": now}):
+        conn.execute(
+            update(members)
+            .where(members.c.account_id == row.pk, members.c.member_id == member_id)
+            .values(spend_cap=cap)
+        )
+    found = find_member(conn, row, member_id)
+    assert found is not None
+    return found
+
+
+def find_member(conn: Connection, row: AccountRow, member_id: str) -> Member | None:
+    """One member of an organization's account, or None."""
+    stmt = select(members).where(members.c.account_id == row.pk, members.c.member_id == member_id)
+    found = conn.execute(stmt).one_or_none()
+    return None if found is None else _member(row.account.id, found)
+
+
+def list_members(conn: Connection, row: AccountRow) -> list[Member]:
+    """Every member of an organization's account, by id."""
+    stmt = select(members).where(members.c.account_id == row.pk).order_by(members.c.member_id)
+    return [_member(row.account.id, found) for found in conn.execute(stmt)]
+
+
+def delete_member(conn: Connection, row: AccountRow, member_id: str) -> bool:
+    """Remove a member; True when there was one."""
+    stmt = members.delete().where(members.c.account_id == row.pk, members.c.member_id == member_id)
+    return conn.execute(stmt).rowcount == 1
+
+
+def add_member_spent(conn: Connection, row: AccountRow, member_id: str, units: int) -> None:
+    """Count a member's spend against their cap (negative for a refund, never below zero)."""
+    spent = members.c.spent + units
+    conn.execute(
+        update(members)
+        .where(members.c.account_id == row.pk, members.c.member_id == member_id)
+        .values(spent=case((spent < 0, 0), else_=spent))
+    )

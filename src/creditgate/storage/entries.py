@@ -1,0 +1,192 @@
+"""Queries over the ledger: entries and their lot moves (append-only)."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, func, insert, select
+
+from creditgate.domain.amounts import Credits
+from creditgate.domain.entries import Entry, EntryKind, LotMove
+from creditgate.domain.ids import AccountId, EntryId, HoldId, LotId
+from creditgate.storage.tables import accounts, entries, entry_lots
+
+
+def insert_entry(conn: Connection, account_pk: int, entry: Entry) -> EntryId:
+    """Append an entry and its lot moves; returns the id the database gave it."""
+    values = {
+        "account_id": account_pk,
+        "seq": entry.seq,
+        "kind": entry.kind.value,
+        "amount": entry.amount.units,
+        "held_delta": entry.held_delta.units,
+        "balance_after": entry.balance_after.units,
+        "held_after": entry.held_after.units,
+        "cost": None if entry.cost is None else entry.cost.units,
+        "hold_id": entry.hold_id,
+        "ref_entry_id": entry.ref_entry_id,
+        "counterparty": entry.counterparty,
+        "source": entry.source,
+        "member_id": entry.member_id,
+        "feature": entry.feature,
+        "actor": entry.actor,
+        "reason": entry.reason,
+        "metadata": entry.metadata,
+        "created_at": entry.created_at,
+        "effective_at": entry.effective_at,
+    }
+    entry_id = EntryId(
+        conn.execute(insert(entries).values(values).returning(entries.c.id)).scalar_one()
+    )
+    if entry.moves:
+        conn.execute(
+            insert(entry_lots),
+            [
+                {
+                    "account_id": account_pk,
+                    "entry_id": entry_id,
+                    "lot_id": m.lot_id,
+                    "amount": m.amount.units,
+                    "held": m.held.units,
+                }
+                for m in entry.moves
+            ],
+        )
+    return entry_id
+
+
+def _entry(row: Row[Any], moves: tuple[LotMove, ...]) -> Entry:
+    return Entry(
+        id=EntryId(row.id),
+        account_id=AccountId(row.external_id),
+        seq=row.seq,
+        kind=EntryKind(row.kind),
+        amount=Credits(row.amount),
+        held_delta=Credits(row.held_delta),
+        balance_after=Credits(row.balance_after),
+        held_after=Credits(row.held_after),
+        cost=None if row.cost is None else Credits(row.cost),
+        moves=moves,
+        hold_id=None if row.hold_id is None else HoldId(row.hold_id),
+        ref_entry_id=None if row.ref_entry_id is None else EntryId(row.ref_entry_id),
+        counterparty=None if row.counterparty is None else AccountId(row.counterparty),
+        source=row.source,
+        member_id=row.member_id,
+        feature=row.feature,
+        actor=row.actor,
+        reason=row.reason,
+        metadata=row.metadata or {},
+        created_at=row.created_at,
+        effective_at=row.effective_at,
+    )
+
+
+def _with_moves(conn: Connection, rows: Sequence[Row[Any]]) -> list[Entry]:
+    if not rows:
+        return []
+    stmt = (
+        select(entry_lots)
+        .where(entry_lots.c.entry_id.in_([r.id for r in rows]))
+        .order_by(entry_lots.c.entry_id, entry_lots.c.lot_id)
+    )
+    moves: dict[int, list[LotMove]] = defaultdict(list)
+    for m in conn.execute(stmt):
+        moves[m.entry_id].append(
+            LotMove(lot_id=LotId(m.lot_id), amount=Credits(m.amount), held=Credits(m.held))
+        )
+    return [_entry(r, tuple(moves[r.id])) for r in rows]
+
+
+def _entries() -> Select[Any]:
+    return select(entries, accounts.c.external_id).join(
+        accounts, accounts.c.id == entries.c.account_id
+    )
+
+
+def find_entry(conn: Connection, entry_id: int) -> tuple[int, Entry] | None:
+    """An entry and its account's internal key, or None."""
+    row = conn.execute(_entries().where(entries.c.id == entry_id)).one_or_none()
+    return None if row is None else (row.account_id, _with_moves(conn, [row])[0])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EntryFilter:
+    """Which entries a history page shows."""
+
+    kinds: frozenset[EntryKind] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    feature: str | None = None
+
+
+def page_entries(
+    conn: Connection, account_pk: int, where: EntryFilter, before_seq: int | None, limit: int
+) -> list[Entry]:
+    """Newest first: entries of one account matching the filter, below a sequence cursor."""
+    stmt = _entries().where(entries.c.account_id == account_pk)
+    if where.kinds:
+        stmt = stmt.where(entries.c.kind.in_(sorted(k.value for k in where.kinds)))
+    if where.since is not None:
+        stmt = stmt.where(entries.c.effective_at >= where.since)
+    if where.until is not None:
+        stmt = stmt.where(entries.c.effective_at < where.until)
+    if where.feature is not None:
+        stmt = stmt.where(entries.c.feature == where.feature)
+    if before_seq is not None:
+        stmt = stmt.where(entries.c.seq < before_seq)
+    rows = conn.execute(stmt.order_by(entries.c.seq.desc()).limit(limit)).all()
+    return _with_moves(conn, rows)
+
+
+def refunded_units(conn: Connection, account_pk: int, entry_id: EntryId) -> int:
+    """What refunds of one spend have returned so far."""
+    stmt = select(func.coalesce(func.sum(entries.c.amount), 0)).where(
+        entries.c.account_id == account_pk,
+        entries.c.ref_entry_id == entry_id,
+        entries.c.kind == EntryKind.REFUND.value,
+    )
+    return int(conn.execute(stmt).scalar_one())
+
+
+def refunded_by_lot(conn: Connection, account_pk: int, entry_id: EntryId) -> dict[LotId, int]:
+    """What refunds of one spend have returned to each of its lots so far (original lots only)."""
+    stmt = (
+        select(entry_lots.c.lot_id, func.sum(entry_lots.c.amount))
+        .join(entries, entries.c.id == entry_lots.c.entry_id)
+        .where(
+            entries.c.account_id == account_pk,
+            entries.c.ref_entry_id == entry_id,
+            entries.c.kind == EntryKind.REFUND.value,
+        )
+        .group_by(entry_lots.c.lot_id)
+    )
+    return {LotId(lot_id): int(units) for lot_id, units in conn.execute(stmt)}
+
+
+def sum_until(conn: Connection, account_pk: int, at: datetime) -> int:
+    """The sum of the account's entries in effect at `at`: its balance then, as written."""
+    stmt = select(func.coalesce(func.sum(entries.c.amount), 0)).where(
+        entries.c.account_id == account_pk, entries.c.effective_at <= at
+    )
+    return int(conn.execute(stmt).scalar_one())
+
+
+def totals_by_kind(conn: Connection, account_pk: int) -> dict[tuple[str, str | None, bool], int]:
+    """Sums of amounts per (kind, source, sign), the raw material of lifetime figures.
+
+    A grant's source is the lot source on the entry; positive adjustments, transfers in
+    and refund lots are split by their lot's source through the entry's `source` column.
+    """
+    positive = entries.c.amount > 0
+    stmt = (
+        select(
+            entries.c.kind, entries.c.source, positive.label("positive"), func.sum(entries.c.amount)
+        )
+        .where(entries.c.account_id == account_pk)
+        .group_by(entries.c.kind, entries.c.source, positive)
+    )
+    return {
+        (kind, source, bool(pos)): int(total) for kind, source, pos, total in conn.execute(stmt)
+    }

@@ -1,0 +1,130 @@
+"""Queries over holds and the lots they pin."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, insert, select, update
+
+from creditgate.domain.amounts import Credits
+from creditgate.domain.holds import Hold, HoldStatus
+from creditgate.domain.ids import AccountId, HoldId, LotId
+from creditgate.storage.tables import accounts, entries, entry_lots, holds
+
+
+def _hold(account_id: AccountId, row: Row[Any]) -> Hold:
+    return Hold(
+        id=HoldId(row.id),
+        account_id=account_id,
+        amount=Credits(row.amount),
+        status=HoldStatus(row.status),
+        captured=None if row.captured is None else Credits(row.captured),
+        member_id=row.member_id,
+        feature=row.feature,
+        metadata=row.metadata or {},
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        ended_at=row.ended_at,
+    )
+
+
+def insert_hold(
+    conn: Connection,
+    *,
+    account_pk: int,
+    amount: Credits,
+    member_id: str | None,
+    feature: str | None,
+    metadata: dict[str, Any],
+    now: datetime,
+    expires_at: datetime,
+) -> HoldId:
+    """Create a pending hold."""
+    stmt = (
+        insert(holds)
+        .values(
+            account_id=account_pk,
+            amount=amount.units,
+            status=HoldStatus.PENDING.value,
+            captured=None,
+            member_id=member_id,
+            feature=feature,
+            metadata=metadata,
+            created_at=now,
+            expires_at=expires_at,
+            ended_at=None,
+        )
+        .returning(holds.c.id)
+    )
+    return HoldId(conn.execute(stmt).scalar_one())
+
+
+def find_hold(conn: Connection, hold_id: int) -> tuple[int, Hold] | None:
+    """A hold and its account's internal key, or None."""
+    stmt = (
+        select(holds, accounts.c.external_id)
+        .join(accounts, accounts.c.id == holds.c.account_id)
+        .where(holds.c.id == hold_id)
+    )
+    row = conn.execute(stmt).one_or_none()
+    return None if row is None else (row.account_id, _hold(AccountId(row.external_id), row))
+
+
+def pending_holds(conn: Connection, account_pk: int, account_id: AccountId) -> list[Hold]:
+    """The account's holds still marked pending (some may be past their ttl)."""
+    stmt = (
+        select(holds)
+        .where(holds.c.account_id == account_pk, holds.c.status == HoldStatus.PENDING.value)
+        .order_by(holds.c.id)
+    )
+    return [_hold(account_id, row) for row in conn.execute(stmt)]
+
+
+def pins(
+    conn: Connection, account_pk: int, hold_ids: Sequence[HoldId]
+) -> dict[HoldId, dict[LotId, int]]:
+    """What each hold has pinned on each lot: the sum of its entries' held moves."""
+    if not hold_ids:
+        return {}
+    stmt = (
+        select(entries.c.hold_id, entry_lots.c.lot_id, func.sum(entry_lots.c.held))
+        .join(entries, entries.c.id == entry_lots.c.entry_id)
+        .where(entries.c.account_id == account_pk, entries.c.hold_id.in_(sorted(hold_ids)))
+        .group_by(entries.c.hold_id, entry_lots.c.lot_id)
+    )
+    result: dict[HoldId, dict[LotId, int]] = {HoldId(h): {} for h in hold_ids}
+    for hold_id, lot_id, units in conn.execute(stmt):
+        if units:
+            result[HoldId(hold_id)][LotId(lot_id)] = int(units)
+    return result
+
+
+def end_hold(
+    conn: Connection, hold_id: HoldId, status: HoldStatus, captured: Credits | None, now: datetime
+) -> None:
+    """Write a hold's terminal state, once.
+
+    The `status = 'pending'` guard makes a second end change no row, which is a programmer
+    error: ends happen under the account lock, after `check_pending`.
+    """
+    assert status is not HoldStatus.PENDING
+    stmt = (
+        update(holds)
+        .where(holds.c.id == hold_id, holds.c.status == HoldStatus.PENDING.value)
+        .values(
+            status=status.value,
+            captured=None if captured is None else captured.units,
+            ended_at=now,
+        )
+    )
+    assert conn.execute(stmt).rowcount == 1, "a hold ends exactly once"
+
+
+def grow_hold(conn: Connection, hold_id: HoldId, amount: Credits, expires_at: datetime) -> None:
+    """Record a pending hold's new amount and ttl after an extend."""
+    stmt = (
+        update(holds)
+        .where(holds.c.id == hold_id, holds.c.status == HoldStatus.PENDING.value)
+        .values(amount=amount.units, expires_at=expires_at)
+    )
+    assert conn.execute(stmt).rowcount == 1

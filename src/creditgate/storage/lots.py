@@ -1,0 +1,106 @@
+"""Queries over lots."""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
+
+from creditgate.domain.amounts import Credits
+from creditgate.domain.entries import LotMove
+from creditgate.domain.ids import LotId
+from creditgate.domain.lots import Lot, LotSource
+from creditgate.storage.tables import lots
+
+
+def _lot(row: Row[Any]) -> Lot:
+    return Lot(
+        id=LotId(row.id),
+        source=LotSource(row.source),
+        amount=Credits(row.amount),
+        remaining=Credits(row.remaining),
+        held=Credits(row.held),
+        priority=row.priority,
+        expires_at=row.expires_at,
+        created_at=row.created_at,
+        metadata=row.metadata or {},
+    )
+
+
+def insert_lot(
+    conn: Connection,
+    *,
+    account_pk: int,
+    source: LotSource,
+    amount: Credits,
+    priority: int,
+    expires_at: datetime | None,
+    metadata: dict[str, Any],
+    now: datetime,
+) -> LotId:
+    """Create an empty lot of `amount`; the grant's lot move fills its remainder."""
+    stmt = (
+        insert(lots)
+        .values(
+            account_id=account_pk,
+            source=source.value,
+            amount=amount.units,
+            remaining=0,
+            held=0,
+            priority=priority,
+            expires_at=expires_at,
+            created_at=now,
+            metadata=metadata,
+        )
+        .returning(lots.c.id)
+    )
+    return LotId(conn.execute(stmt).scalar_one())
+
+
+def open_lots(conn: Connection, account_pk: int) -> list[Lot]:
+    """Every lot of the account with a remainder, expired or not, in id order."""
+    stmt = (
+        select(lots)
+        .where(lots.c.account_id == account_pk, lots.c.remaining > 0)
+        .order_by(lots.c.id)
+    )
+    return [_lot(row) for row in conn.execute(stmt)]
+
+
+def spendable_lots(conn: Connection, account_pk: int, now: datetime) -> list[Lot]:
+    """Lots with a free (unpinned) remainder that have not expired at `now`."""
+    stmt = select(lots).where(
+        lots.c.account_id == account_pk,
+        lots.c.remaining > lots.c.held,
+        (lots.c.expires_at.is_(None)) | (lots.c.expires_at > now),
+    )
+    return [_lot(row) for row in conn.execute(stmt)]
+
+
+def lots_by_id(conn: Connection, account_pk: int, lot_ids: Iterable[LotId]) -> dict[LotId, Lot]:
+    """The named lots of one account."""
+    wanted = sorted(set(lot_ids))
+    if not wanted:
+        return {}
+    stmt = select(lots).where(lots.c.account_id == account_pk, lots.c.id.in_(wanted))
+    return {LotId(row.id): _lot(row) for row in conn.execute(stmt)}
+
+
+_apply = (
+    update(lots)
+    .where(lots.c.id == bindparam("lot_id"))
+    .values(
+        remaining=lots.c.remaining + bindparam("d_remaining"),
+        held=lots.c.held + bindparam("d_held"),
+    )
+)
+
+
+def apply_moves(conn: Connection, moves: Sequence[LotMove]) -> None:
+    """Apply an entry's lot moves; the lots' CHECKs refuse any that would overdraw a lot."""
+    if not moves:
+        return
+    params = [
+        {"lot_id": m.lot_id, "d_remaining": m.amount.units, "d_held": m.held.units} for m in moves
+    ]
+    conn.execute(_apply, params)

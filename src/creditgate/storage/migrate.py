@@ -1,0 +1,39 @@
+"""Schema migrations: Alembic, run in-process against a `Database`."""
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from creditgate.storage.database import Database
+
+_SCRIPTS = Path(__file__).parent / "migrations"
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_SCRIPTS))
+    return config
+
+
+def upgrade(db: Database, revision: str = "head") -> None:
+    """Bring the schema to `revision` (the newest by default), in one transaction."""
+    with db.write() as conn:
+        config = _config()
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+
+
+def current(db: Database) -> str | None:
+    """The revision the database is at, or None for an empty database."""
+    with db.read() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head() -> str:
+    """The newest revision this package ships."""
+    revision = ScriptDirectory.from_config(_config()).get_current_head()
+    assert revision is not None
+    return revision

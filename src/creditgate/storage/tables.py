@@ -1,0 +1,188 @@
+"""The schema. Every table but `creditgate_meta` carries `account_id`.
+
+Mutable state (accounts, lots, holds, members) is guarded by CHECK constraints that pair
+with the engine's assertions; the ledger (entries, entry_lots) is append-only, enforced by
+triggers created in the first migration.
+"""
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from creditgate.domain.accounts import OwnerKind
+from creditgate.domain.entries import EntryKind
+from creditgate.domain.holds import HoldStatus
+from creditgate.domain.lots import LotSource
+from creditgate.storage.types import UtcDateTime, enum_check, enum_column
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+"""Surrogate keys: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite."""
+
+JsonObject = JSON().with_variant(JSON(none_as_null=True), "postgresql")
+
+meta = Table(
+    "creditgate_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("external_id", String(200), nullable=False, unique=True),
+    enum_column("owner_kind"),
+    Column("balance", BigInteger, nullable=False),
+    Column("held", BigInteger, nullable=False),
+    Column("debt", BigInteger, nullable=False),
+    Column("floor", BigInteger, nullable=False),
+    Column("is_unlimited", Boolean, nullable=False),
+    Column("is_frozen", Boolean, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("next_due_at", UtcDateTime, nullable=True, index=True),
+    Column("metadata", JsonObject, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    enum_check("owner_kind", OwnerKind),
+    CheckConstraint("held >= 0", name="held_not_negative"),
+    CheckConstraint("debt >= 0", name="debt_not_negative"),
+    CheckConstraint("floor <= 0", name="floor_not_positive"),
+    CheckConstraint("seq >= 0", name="seq_not_negative"),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("member_id", String(200), nullable=False),
+    Column("spend_cap", BigInteger, nullable=True),
+    Column("spent", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("account_id", "member_id"),
+    CheckConstraint("spent >= 0", name="spent_not_negative"),
+    CheckConstraint("spend_cap IS NULL OR spend_cap >= 0", name="cap_not_negative"),
+)
+
+lots = Table(
+    "lots",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    enum_column("source"),
+    Column("amount", BigInteger, nullable=False),
+    Column("remaining", BigInteger, nullable=False),
+    Column("held", BigInteger, nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("metadata", JsonObject, nullable=False),
+    enum_check("source", LotSource),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint("remaining >= 0 AND remaining <= amount", name="remaining_within_amount"),
+    CheckConstraint("held >= 0 AND held <= remaining", name="held_within_remaining"),
+    Index(
+        "ix_lots_account_id_live",
+        "account_id",
+        postgresql_where=text("remaining > 0"),
+        sqlite_where=text("remaining > 0"),
+    ),
+)
+
+holds = Table(
+    "holds",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    enum_column("status"),
+    Column("captured", BigInteger, nullable=True),
+    Column("member_id", String(200), nullable=True),
+    Column("feature", String(200), nullable=True),
+    Column("metadata", JsonObject, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    enum_check("status", HoldStatus),
+    CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint("captured IS NULL OR captured >= 0", name="captured_not_negative"),
+    CheckConstraint("(status = 'pending') = (ended_at IS NULL)", name="ended_when_not_pending"),
+    Index("ix_holds_account_id_status", "account_id", "status"),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    enum_column("kind"),
+    Column("amount", BigInteger, nullable=False),
+    Column("held_delta", BigInteger, nullable=False),
+    Column("balance_after", BigInteger, nullable=False),
+    Column("held_after", BigInteger, nullable=False),
+    Column("cost", BigInteger, nullable=True),
+    Column("hold_id", Id, ForeignKey("holds.id"), nullable=True, index=True),
+    Column("ref_entry_id", Id, ForeignKey("entries.id"), nullable=True, index=True),
+    Column("counterparty", String(200), nullable=True),
+    Column("source", String(32), nullable=True),
+    Column("member_id", String(200), nullable=True),
+    Column("feature", String(200), nullable=True),
+    Column("actor", String(200), nullable=True),
+    Column("reason", String(500), nullable=True),
+    Column("metadata", JsonObject, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("effective_at", UtcDateTime, nullable=False),
+    enum_check("kind", EntryKind),
+    UniqueConstraint("account_id", "seq"),
+    Index("ix_entries_account_id_effective_at", "account_id", "effective_at"),
+)
+
+entry_lots = Table(
+    "entry_lots",
+    metadata,
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("entry_id", Id, ForeignKey("entries.id"), nullable=False),
+    Column("lot_id", Id, ForeignKey("lots.id"), nullable=False, index=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("held", BigInteger, nullable=False),
+    PrimaryKeyConstraint("entry_id", "lot_id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("operation", String(32), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("result", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("account_id", "operation", "key"),
+)
+
+LEDGER_TABLES = ("entries", "entry_lots")
+"""Append-only tables: triggers refuse UPDATE and DELETE on them."""

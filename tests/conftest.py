@@ -1,0 +1,128 @@
+"""Shared fixtures: real databases (SQLite file and PostgreSQL), a manual clock, an engine.
+
+Each test gets a fresh, migrated database copied from a template made once per session:
+a file copy on SQLite, `CREATE DATABASE ... TEMPLATE` on PostgreSQL. PostgreSQL tests skip
+with a reason when no server answers, and fail instead when CI=true.
+"""
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import settings as hypothesis_settings
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from creditgate import Engine, ManualClock
+from creditgate.storage import migrate
+from creditgate.storage.database import Database
+
+hypothesis_settings.register_profile("dev", max_examples=50, deadline=None)
+hypothesis_settings.register_profile("ci", max_examples=300, deadline=None, derandomize=True)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
+
+PG_ADMIN_URL = os.environ.get(
+    "CREDITGATE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+IN_CI = os.environ.get("CI") == "true"
+BACKENDS = ["sqlite", "postgresql"]
+START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def _pg_reachable() -> str | None:
+    try:
+        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
+        return f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {type(exc).__name__}"
+    return None
+
+
+def _pg_url(database: str) -> str:
+    return make_url(PG_ADMIN_URL).set(database=database).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A migrated PostgreSQL database that each test's database is cloned from."""
+    problem = _pg_reachable()
+    if problem is not None:
+        if IN_CI:
+            pytest.fail(f"{problem} (CI=true: PostgreSQL tests must run)")
+        pytest.skip(problem)
+    name = f"cg_tpl_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    db = Database(_pg_url(name))
+    migrate.upgrade(db)
+    db.dispose()
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test's database is copied from."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    db = Database(str(path))
+    migrate.upgrade(db)
+    db.dispose()  # the last connection to close checkpoints the WAL into the file
+    return path
+
+
+def _fresh_sqlite(template: Path, tmp_path: Path) -> str:
+    path = tmp_path / "creditgate.db"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh, migrated database: one test, one database, on each backend."""
+    if request.param == "sqlite":
+        yield _fresh_sqlite(request.getfixturevalue("sqlite_template"), tmp_path)
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"cg_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield _pg_url(name)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def backend(db_url: str) -> str:
+    """ "sqlite" or "postgresql": the backend of this test's database."""
+    return "sqlite" if db_url.startswith("sqlite") else "postgresql"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """A clock that moves only when the test says so."""
+    return ManualClock(START)
+
+
+@pytest.fixture
+def database(db_url: str) -> Iterator[Database]:
+    """The test's database, disposed after the test."""
+    db = Database(db_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def engine(database: Database, clock: ManualClock) -> Engine:
+    """An engine on the test's database, driven by the manual clock."""
+    return Engine(database, clock=clock, upgrade=False)
