@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from creditgate.domain.accounts import Account, Member, OwnerKind, check_account_id, check_floor
-from creditgate.domain.amounts import AmountLike, Credits
+from creditgate.domain.amounts import SCALE, AmountLike, Credits
 from creditgate.domain.entries import Entry, EntryKind
 from creditgate.domain.errors import EntryNotFound, HoldNotFound, InvalidInput
 from creditgate.domain.holds import Hold, check_ttl
@@ -103,6 +103,10 @@ class Engine:
         self.clock: Clock = clock or SystemClock()
         if upgrade:
             migrate.upgrade(self.db)
+        # Amounts are stored as units of 1/SCALE credit: a database made with another scale
+        # would be misread by a factor, so refuse it outright.
+        scale = migrate.recorded_scale(self.db)
+        assert scale in (None, SCALE), f"database counts {scale} units per credit, not {SCALE}"
 
     def close(self) -> None:
         """Release the database's connections."""

@@ -6,8 +6,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import select
 
 from creditgate.storage.database import Database
+from creditgate.storage.tables import meta
 
 _SCRIPTS = Path(__file__).parent / "migrations"
 
@@ -37,3 +39,10 @@ def head() -> str:
     revision = ScriptDirectory.from_config(_config()).get_current_head()
     assert revision is not None
     return revision
+
+
+def recorded_scale(db: Database) -> int | None:
+    """The units-per-credit the database was created with (None before the first migration)."""
+    with db.read() as conn:
+        value = conn.execute(select(meta.c.value).where(meta.c.key == "scale")).scalar_one_or_none()
+    return None if value is None else int(value)

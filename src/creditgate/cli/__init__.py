@@ -1,0 +1,1 @@
+"""The `creditgate` command line: Typer commands over the same engine calls as the library."""
