@@ -2,9 +2,10 @@
 
 The pass does not decide anything: expiry is decided at query time from `expires_at`, and
 every write on an account writes its own due entries first. The pass makes the ledger
-prompt for accounts nobody touches. It visits each due account once per pass, in
-batches of SWEEP_BATCH_MAX accounts per transaction, so no transaction holds locks long;
-two passes running at once serialize per account on its row lock and write nothing twice.
+prompt for accounts nobody touches. It lists due accounts in batches and handles each in
+its own short transaction, so it never keeps an app's request waiting for more than one
+account's expiries. Each due account is visited once per pass; two passes running at once
+serialize per account on its row lock, and the second finds nothing left to write.
 """
 
 from creditgate.domain.amounts import Credits
@@ -21,17 +22,18 @@ def expire(db: Database, clock: Clock, *, batch_size: int = SWEEP_BATCH_MAX) -> 
     accounts = lots = holds = units = 0
     after_pk = 0
     while True:
-        with transaction(db, clock) as books:
-            pks = due_account_pks(books.conn, books.now, after_pk, batch_size)
-            for pk in pks:
+        with db.read() as conn:
+            pks = due_account_pks(conn, clock.now(), after_pk, batch_size)
+        for pk in pks:
+            with transaction(db, clock) as books:
                 books.lock_pk(pk)
                 due = books.written_due.get(pk)
-                if due is None or due.is_empty:
-                    continue
-                accounts += 1
-                lots += len(due.lots)
-                holds += len(due.holds)
-                units += sum(e.units for e in due.lots)
+            if due is None or due.is_empty:
+                continue
+            accounts += 1
+            lots += len(due.lots)
+            holds += len(due.holds)
+            units += sum(e.units for e in due.lots)
         if len(pks) < batch_size:
             break
         after_pk = pks[-1]
