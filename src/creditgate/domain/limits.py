@@ -31,4 +31,4 @@ LOTS_PER_SPEND_MAX = 10_000
 """A single spend touches at most this many lots; beyond it the app should consolidate."""
 
 SWEEP_BATCH_MAX = 500
-"""Due accounts listed per query of the expiry pass (each is then handled in its own transaction)."""
+"""Due accounts listed per query of the expiry pass; each gets its own transaction."""

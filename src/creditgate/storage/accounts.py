@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, case, select, update
+from sqlalchemy import Connection, Row, bindparam, case, select, update
 
 from creditgate.domain.accounts import Account, Member, OwnerKind
 from creditgate.domain.amounts import Credits
@@ -83,39 +83,53 @@ def insert_account(
     return insert_if_absent(conn, accounts, values)
 
 
+# Hot-path statements are built once: constructing one per call costs more than running it.
+_by_external_id = select(accounts).where(accounts.c.external_id == bindparam("external_id"))
+_by_external_id_locked = _by_external_id.with_for_update()
+_by_pk = select(accounts).where(accounts.c.id == bindparam("pk"))
+_by_pk_locked = _by_pk.with_for_update()
+_save_figures = (
+    update(accounts)
+    .where(accounts.c.id == bindparam("pk"))
+    .values(
+        balance=bindparam("balance"),
+        held=bindparam("held"),
+        debt=bindparam("debt"),
+        seq=bindparam("seq"),
+        next_due_at=bindparam("next_due_at"),
+    )
+)
+
+
 def find_account(conn: Connection, account_id: str, *, lock: bool = False) -> AccountRow | None:
     """Read an account by the app's id; with `lock`, take its row lock until commit.
 
     The row lock is what serializes every writer of one account (on SQLite the
     transaction's `BEGIN IMMEDIATE` already serializes all writers).
     """
-    stmt = select(accounts).where(accounts.c.external_id == account_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    row = conn.execute(stmt).one_or_none()
+    stmt = _by_external_id_locked if lock else _by_external_id
+    row = conn.execute(stmt, {"external_id": account_id}).one_or_none()
     return None if row is None else _account_row(row)
 
 
 def find_account_by_pk(conn: Connection, pk: int, *, lock: bool = False) -> AccountRow:
     """Read an account by its internal key (the account of a hold or entry)."""
-    stmt = select(accounts).where(accounts.c.id == pk)
-    if lock:
-        stmt = stmt.with_for_update()
-    return _account_row(conn.execute(stmt).one())
+    stmt = _by_pk_locked if lock else _by_pk
+    return _account_row(conn.execute(stmt, {"pk": pk}).one())
 
 
 def save_figures(conn: Connection, row: AccountRow) -> None:
     """Write back figures changed under the account's lock."""
     conn.execute(
-        update(accounts)
-        .where(accounts.c.id == row.pk)
-        .values(
-            balance=row.balance,
-            held=row.held,
-            debt=row.debt,
-            seq=row.seq,
-            next_due_at=row.next_due_at,
-        )
+        _save_figures,
+        {
+            "pk": row.pk,
+            "balance": row.balance,
+            "held": row.held,
+            "debt": row.debt,
+            "seq": row.seq,
+            "next_due_at": row.next_due_at,
+        },
     )
 
 

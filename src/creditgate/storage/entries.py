@@ -13,6 +13,9 @@ from creditgate.domain.entries import Entry, EntryKind, LotMove
 from creditgate.domain.ids import AccountId, EntryId, HoldId, LotId
 from creditgate.storage.tables import accounts, entries, entry_lots
 
+_insert_entry = insert(entries).returning(entries.c.id)
+_insert_moves = insert(entry_lots)
+
 
 def insert_entry(conn: Connection, account_pk: int, entry: Entry) -> EntryId:
     """Append an entry and its lot moves; returns the id the database gave it."""
@@ -37,12 +40,10 @@ def insert_entry(conn: Connection, account_pk: int, entry: Entry) -> EntryId:
         "created_at": entry.created_at,
         "effective_at": entry.effective_at,
     }
-    entry_id = EntryId(
-        conn.execute(insert(entries).values(values).returning(entries.c.id)).scalar_one()
-    )
+    entry_id = EntryId(conn.execute(_insert_entry, values).scalar_one())
     if entry.moves:
         conn.execute(
-            insert(entry_lots),
+            _insert_moves,
             [
                 {
                     "account_id": account_pk,

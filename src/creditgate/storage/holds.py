@@ -28,6 +28,9 @@ def _hold(account_id: AccountId, row: Row[Any]) -> Hold:
     )
 
 
+_insert_hold = insert(holds).returning(holds.c.id)
+
+
 def insert_hold(
     conn: Connection,
     *,
@@ -40,23 +43,19 @@ def insert_hold(
     expires_at: datetime,
 ) -> HoldId:
     """Create a pending hold."""
-    stmt = (
-        insert(holds)
-        .values(
-            account_id=account_pk,
-            amount=amount.units,
-            status=HoldStatus.PENDING.value,
-            captured=None,
-            member_id=member_id,
-            feature=feature,
-            metadata=metadata,
-            created_at=now,
-            expires_at=expires_at,
-            ended_at=None,
-        )
-        .returning(holds.c.id)
-    )
-    return HoldId(conn.execute(stmt).scalar_one())
+    values = {
+        "account_id": account_pk,
+        "amount": amount.units,
+        "status": HoldStatus.PENDING.value,
+        "captured": None,
+        "member_id": member_id,
+        "feature": feature,
+        "metadata": metadata,
+        "created_at": now,
+        "expires_at": expires_at,
+        "ended_at": None,
+    }
+    return HoldId(conn.execute(_insert_hold, values).scalar_one())
 
 
 def find_hold(conn: Connection, hold_id: int) -> tuple[int, Hold] | None:

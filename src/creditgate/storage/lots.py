@@ -27,6 +27,9 @@ def _lot(row: Row[Any]) -> Lot:
     )
 
 
+_insert_lot = insert(lots).returning(lots.c.id)
+
+
 def insert_lot(
     conn: Connection,
     *,
@@ -39,22 +42,18 @@ def insert_lot(
     now: datetime,
 ) -> LotId:
     """Create an empty lot of `amount`; the grant's lot move fills its remainder."""
-    stmt = (
-        insert(lots)
-        .values(
-            account_id=account_pk,
-            source=source.value,
-            amount=amount.units,
-            remaining=0,
-            held=0,
-            priority=priority,
-            expires_at=expires_at,
-            created_at=now,
-            metadata=metadata,
-        )
-        .returning(lots.c.id)
-    )
-    return LotId(conn.execute(stmt).scalar_one())
+    values = {
+        "account_id": account_pk,
+        "source": source.value,
+        "amount": amount.units,
+        "remaining": 0,
+        "held": 0,
+        "priority": priority,
+        "expires_at": expires_at,
+        "created_at": now,
+        "metadata": metadata,
+    }
+    return LotId(conn.execute(_insert_lot, values).scalar_one())
 
 
 def open_lots(conn: Connection, account_pk: int) -> list[Lot]:
@@ -67,14 +66,17 @@ def open_lots(conn: Connection, account_pk: int) -> list[Lot]:
     return [_lot(row) for row in conn.execute(stmt)]
 
 
+_spendable = select(lots).where(
+    lots.c.account_id == bindparam("account_pk"),
+    lots.c.remaining > lots.c.held,
+    (lots.c.expires_at.is_(None))
+    | (lots.c.expires_at > bindparam("now", type_=lots.c.expires_at.type)),
+)
+
+
 def spendable_lots(conn: Connection, account_pk: int, now: datetime) -> list[Lot]:
     """Lots with a free (unpinned) remainder that have not expired at `now`."""
-    stmt = select(lots).where(
-        lots.c.account_id == account_pk,
-        lots.c.remaining > lots.c.held,
-        (lots.c.expires_at.is_(None)) | (lots.c.expires_at > now),
-    )
-    return [_lot(row) for row in conn.execute(stmt)]
+    return [_lot(row) for row in conn.execute(_spendable, {"account_pk": account_pk, "now": now})]
 
 
 def lots_by_id(conn: Connection, account_pk: int, lot_ids: Iterable[LotId]) -> dict[LotId, Lot]:
