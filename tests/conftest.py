@@ -1,7 +1,8 @@
 """Shared fixtures: real databases (SQLite file and PostgreSQL), a manual clock, an engine.
 
-Each test gets a fresh, migrated database copied from a template made once per session:
-a file copy on SQLite, `CREATE DATABASE ... TEMPLATE` on PostgreSQL. PostgreSQL tests skip
+Each test gets an empty, migrated database: on SQLite a copy of a template file made once
+per session; on PostgreSQL one database per session, emptied before each test (cloning a
+database per test cost more than the tests). PostgreSQL tests skip
 with a reason when no server answers, and fail instead when CI=true.
 """
 
@@ -20,6 +21,7 @@ from sqlalchemy.engine import make_url
 from creditgate import Engine, ManualClock
 from creditgate.storage import migrate
 from creditgate.storage.database import Database
+from creditgate.storage.tables import LEDGER_TABLES, metadata
 
 hypothesis_settings.register_profile("dev", max_examples=50, deadline=None)
 hypothesis_settings.register_profile("ci", max_examples=300, deadline=None, derandomize=True)
@@ -30,6 +32,7 @@ PG_ADMIN_URL = os.environ.get(
 )
 IN_CI = os.environ.get("CI") == "true"
 BACKENDS = ["sqlite", "postgresql"]
+KEPT_TABLES = {"creditgate_meta"}
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
@@ -85,21 +88,44 @@ def _fresh_sqlite(template: Path, tmp_path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of a fresh, migrated database: one test, one database, on each backend."""
-    if request.param == "sqlite":
-        yield _fresh_sqlite(request.getfixturevalue("sqlite_template"), tmp_path)
-        return
-    template = request.getfixturevalue("pg_template")
+@pytest.fixture(scope="session")
+def pg_database(pg_template: str) -> Iterator[str]:
+    """One PostgreSQL database for the session, emptied before each test that uses it."""
     name = f"cg_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield _pg_url(name)
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    yield name
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def _empty_pg(url: str) -> None:
+    """Empty every table but the schema's own records, and restore the ledger's triggers.
+
+    TRUNCATE runs with triggers off for this session only: the append-only triggers refuse
+    it, as they should for anyone else. A test that disabled them gets them back here.
+    """
+    tables = ", ".join(t.name for t in metadata.sorted_tables if t.name not in KEPT_TABLES)
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL lock_timeout = '30s'"))
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY"))
+        for table in LEDGER_TABLES:
+            conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty, migrated database for this test, on each backend."""
+    if request.param == "sqlite":
+        return _fresh_sqlite(request.getfixturevalue("sqlite_template"), tmp_path)
+    url = _pg_url(request.getfixturevalue("pg_database"))
+    _empty_pg(url)
+    return url
 
 
 @pytest.fixture

@@ -78,13 +78,11 @@ class Credits:
                 ) from None
         if not value.is_finite():
             raise InvalidInput(field=field, reason="an amount must be a finite number")
-        exponent = value.as_tuple().exponent
-        assert isinstance(exponent, int)
-        if exponent < -_SCALE_DIGITS and value != value.quantize(Decimal(1).scaleb(-_SCALE_DIGITS)):
-            raise InvalidInput(field=field, reason="an amount has at most 3 decimal places")
         if value.adjusted() > 18:
             raise InvalidInput(field=field, reason="amount is larger than the largest allowed")
         units = value.scaleb(_SCALE_DIGITS)
+        if units != units.to_integral_value():
+            raise InvalidInput(field=field, reason="an amount has at most 3 decimal places")
         return cls._checked(int(units), field)
 
     @classmethod

@@ -5,7 +5,7 @@ says exactly what was wrong.
 """
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from creditgate.domain.errors import InvalidInput
@@ -79,11 +79,14 @@ def check_metadata(value: object) -> dict[str, Any]:
 
 
 def check_instant(value: object, *, field: str) -> datetime:
-    """A timezone-aware datetime (a naive one is ambiguous).
+    """A timezone-aware datetime (a naive one is ambiguous), converted to UTC.
+
+    The same instant written in two zones is one instant: converting here keeps
+    fingerprints and stored times canonical.
 
     Raises:
         InvalidInput: not a datetime, or naive.
     """
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(field=field, reason="must be a timezone-aware datetime")
-    return value
+    return value.astimezone(UTC)

@@ -70,7 +70,8 @@ class Lifetime:
     """Lifetime figures of an account, from its ledger.
 
     `spent` counts charges and settles; `granted_by_source` splits every credit that ever
-    arrived (grants, positive adjustments, transfers in, refund lots) by lot source.
+    arrived (grants, positive adjustments, transfers in) by lot source. Refunds are not
+    granted credits: they count in `refunded`.
     """
 
     account_id: AccountId

@@ -70,6 +70,12 @@ def _enum(enum: type[E], value: object, field: str) -> E:
         raise InvalidInput(field=field, reason=f"one of: {allowed}") from None
 
 
+def _flag(value: object, field: str) -> bool:
+    if type(value) is not bool:
+        raise InvalidInput(field=field, reason="must be true or false")
+    return value
+
+
 def _id(value: object, field: str) -> int:
     if type(value) is not int or value <= 0:
         raise InvalidInput(field=field, reason="must be a positive integer id")
@@ -140,7 +146,7 @@ class Engine:
                 account_id=checked,
                 owner_kind=kind,
                 floor=floor_c,
-                is_unlimited=bool(is_unlimited),
+                is_unlimited=_flag(is_unlimited, "is_unlimited"),
                 metadata=meta,
                 books=books,
             )
@@ -170,6 +176,9 @@ class Engine:
             InvalidInput: a floor above zero or above the current balance.
         """
         checked = check_account_id(account_id)
+        for field, flag in (("is_frozen", is_frozen), ("is_unlimited", is_unlimited)):
+            if flag is not None and type(flag) is not bool:
+                raise InvalidInput(field=field, reason="must be true or false")
         floor_c = None if floor is None else check_floor(Credits.parse(floor, field="floor"))
         meta = None if metadata is None else check_metadata(metadata)
         with transaction(self.db, self.clock) as books:

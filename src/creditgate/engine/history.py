@@ -50,10 +50,10 @@ def history(
     return Page(items=tuple(items[:limit]), next_cursor=next_cursor)
 
 
-def _parse_cursor(cursor: str | None) -> int | None:
+def _parse_cursor(cursor: object) -> int | None:
     if cursor is None:
         return None
-    if not cursor.isdigit() or len(cursor) > 19 or int(cursor) <= 0:
+    if not isinstance(cursor, str) or not cursor.isdigit() or len(cursor) > 19 or int(cursor) <= 0:
         raise InvalidInput(field="cursor", reason="not a cursor returned by history")
     return int(cursor)
 

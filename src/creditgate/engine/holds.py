@@ -5,21 +5,22 @@ expires while the work runs. Its terminal state is written once, under the accou
 by whichever comes first of settle, release or the expiry of its ttl.
 """
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from creditgate.domain.amounts import ZERO, Credits
-from creditgate.domain.entries import EntryKind, LotMove
+from creditgate.domain.entries import Entry, EntryKind, LotMove
 from creditgate.domain.errors import HoldNotFound, InsufficientCredits
 from creditgate.domain.holds import Hold, HoldStatus, check_pending
 from creditgate.domain.ids import HoldId, LotId
-from creditgate.domain.lots import plan_burn, plan_capture
+from creditgate.domain.lots import Lot, plan_burn, plan_capture
 from creditgate.domain.results import Receipt
 from creditgate.engine.books import Books
 from creditgate.engine.members import check_member_spend, count_spend
 from creditgate.storage import holds as hold_rows
 from creditgate.storage.accounts import AccountRow, lower_next_due_at
-from creditgate.storage.lots import lots_by_id, spendable_lots
+from creditgate.storage.lots import pinned_lots, spendable_lots
 
 
 def hold(
@@ -67,7 +68,20 @@ def hold(
         feature=feature,
         metadata=metadata,
     )
-    return Receipt(entry=entry, balance=books.balance(row), hold=_reread(books, hold_id))
+    made = Hold(
+        id=hold_id,
+        account_id=row.account.id,
+        amount=amount,
+        status=HoldStatus.PENDING,
+        captured=None,
+        member_id=member_id,
+        feature=feature,
+        metadata=metadata,
+        created_at=books.now,
+        expires_at=expires_at,
+        ended_at=None,
+    )
+    return Receipt(entry=entry, balance=books.balance(row), hold=made)
 
 
 def locate(books: Books, hold_id: HoldId) -> tuple[AccountRow, Hold]:
@@ -76,12 +90,12 @@ def locate(books: Books, hold_id: HoldId) -> tuple[AccountRow, Hold]:
     Raises:
         HoldNotFound: no hold has this id.
     """
-    found = hold_rows.find_hold(books.conn, hold_id)
-    if found is None:
+    pk = hold_rows.account_of_hold(books.conn, hold_id)
+    if pk is None:
         raise HoldNotFound(hold_id)
-    row = books.lock_pk(found[0])
-    # Re-read under the lock: the first read may predate a concurrent end of this hold,
-    # and locking the account may itself have just expired it.
+    row = books.lock_pk(pk)
+    # Read the hold only under the lock: before it, a concurrent end of this hold may not
+    # be visible yet, and locking the account may itself have just expired it.
     return row, _reread(books, hold_id)
 
 
@@ -120,7 +134,8 @@ def extend(
         member_id=current.member_id,
         feature=current.feature,
     )
-    return Receipt(entry=entry, balance=books.balance(row), hold=_reread(books, current.id))
+    grown = replace(current, amount=current.amount + more, expires_at=expires_at)
+    return Receipt(entry=entry, balance=books.balance(row), hold=grown)
 
 
 def settle(books: Books, row: AccountRow, current: Hold, actual: Credits) -> Receipt:
@@ -142,7 +157,7 @@ def settle(books: Books, row: AccountRow, current: Hold, actual: Credits) -> Rec
         check_member_spend(
             books, row, current.member_id, actual.units, held_units=current.amount.units
         )
-    pinned = hold_rows.pins(books.conn, row.pk, [current.id])[current.id]
+    pinned = pinned_lots(books.conn, row.pk, current.id)
     moves: tuple[LotMove, ...]
     debt = 0
     if row.account.is_unlimited:
@@ -167,10 +182,7 @@ def settle(books: Books, row: AccountRow, current: Hold, actual: Credits) -> Rec
         member_id=current.member_id,
         feature=current.feature,
     )
-    hold_rows.end_hold(books.conn, current.id, HoldStatus.SETTLED, actual, books.now)
-    count_spend(books, row, current.member_id, actual.units)
-    _write_freed_expiries(books, row, pinned)
-    return Receipt(entry=entry, balance=books.balance(row), hold=_reread(books, current.id))
+    return _ended(books, row, current, entry, pinned, HoldStatus.SETTLED, actual)
 
 
 def release(books: Books, row: AccountRow, current: Hold) -> Receipt:
@@ -180,7 +192,7 @@ def release(books: Books, row: AccountRow, current: Hold) -> Receipt:
         HoldNotPending: the hold has ended (settled, released, or past its ttl).
     """
     check_pending(current, books.now)
-    pinned = hold_rows.pins(books.conn, row.pk, [current.id])[current.id]
+    pinned = pinned_lots(books.conn, row.pk, current.id)
     entry = books.post(
         row,
         kind=EntryKind.RELEASE,
@@ -190,43 +202,57 @@ def release(books: Books, row: AccountRow, current: Hold) -> Receipt:
         member_id=current.member_id,
         feature=current.feature,
     )
-    hold_rows.end_hold(books.conn, current.id, HoldStatus.RELEASED, None, books.now)
-    _write_freed_expiries(books, row, pinned)
-    return Receipt(entry=entry, balance=books.balance(row), hold=_reread(books, current.id))
+    return _ended(books, row, current, entry, pinned, HoldStatus.RELEASED, None)
 
 
-def _unpin(pinned: dict[LotId, int]) -> tuple[LotMove, ...]:
+def _ended(
+    books: Books,
+    row: AccountRow,
+    current: Hold,
+    entry: Entry,
+    pinned: list[tuple[Lot, int]],
+    status: HoldStatus,
+    captured: Credits | None,
+) -> Receipt:
+    """Write the hold's terminal state once, count the member's spend, free expired lots."""
+    hold_rows.end_hold(books.conn, current.id, status, captured, books.now)
+    if captured is not None:
+        count_spend(books, row, current.member_id, captured.units)
+    # A lot that expired while this hold pinned it can expire now that the pin is gone.
+    if any(not lot.is_live(books.now) for lot, _ in pinned):
+        books.write_due(row, force=True)
+    ended = replace(current, status=status, captured=captured, ended_at=books.now)
+    return Receipt(entry=entry, balance=books.balance(row), hold=ended)
+
+
+def _unpin(pinned: list[tuple[Lot, int]]) -> tuple[LotMove, ...]:
     return tuple(
-        LotMove(lot_id=lot_id, amount=ZERO, held=Credits(-units))
-        for lot_id, units in sorted(pinned.items())
+        LotMove(lot_id=lot.id, amount=ZERO, held=Credits(-units))
+        for lot, units in sorted(pinned, key=lambda pin: pin[0].id)
     )
 
 
 def _capture(
-    books: Books, row: AccountRow, pinned: dict[LotId, int], units: int
+    books: Books, row: AccountRow, pinned: list[tuple[Lot, int]], units: int
 ) -> tuple[tuple[LotMove, ...], int]:
     """Lot moves of a capture: pinned lots first, then free lots, then (within a floor) debt."""
-    lots = lots_by_id(books.conn, row.pk, pinned)
-    from_pins = min(units, sum(pinned.values()))
-    captured = dict(plan_capture([(lots[i], u) for i, u in pinned.items()], from_pins))
-    burn = plan_burn(
-        spendable_lots(books.conn, row.pk, books.now), units - from_pins, now=books.now
-    )
-    assert burn.uncovered_units == 0 or row.account.floor.units < 0, "debt only within a floor"
-    taken = dict(burn.moves)
+    held = {lot.id: units for lot, units in pinned}
+    from_pins = min(units, sum(held.values()))
+    captured = dict(plan_capture(pinned, from_pins))
+    taken: dict[LotId, int] = {}
+    uncovered = 0
+    if units > from_pins:
+        burn = plan_burn(
+            spendable_lots(books.conn, row.pk, books.now), units - from_pins, now=books.now
+        )
+        assert burn.uncovered_units == 0 or row.account.floor.units < 0, "debt only within a floor"
+        taken, uncovered = dict(burn.moves), burn.uncovered_units
     moves = [
         LotMove(
             lot_id=lot_id,
             amount=Credits(-(captured.get(lot_id, 0) + taken.get(lot_id, 0))),
-            held=Credits(-pinned.get(lot_id, 0)),
+            held=Credits(-held.get(lot_id, 0)),
         )
-        for lot_id in sorted(set(pinned) | set(taken))
+        for lot_id in sorted(set(held) | set(taken))
     ]
-    return tuple(moves), burn.uncovered_units
-
-
-def _write_freed_expiries(books: Books, row: AccountRow, pinned: dict[LotId, int]) -> None:
-    """A lot that expired while this hold pinned it can expire now that the pin is gone."""
-    lots = lots_by_id(books.conn, row.pk, pinned)
-    if any(not lot.is_live(books.now) for lot in lots.values()):
-        books.write_due(row, force=True)
+    return tuple(moves), uncovered

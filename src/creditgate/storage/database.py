@@ -67,19 +67,34 @@ class Database:
             with self.engine.begin() as conn:
                 yield conn
             return
-        with self._write_lock, self.engine.begin() as conn:
+        with self._write_lock, self._sqlite_transaction("BEGIN IMMEDIATE") as conn:
             yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only snapshot (a deferred transaction on SQLite: it takes no write lock)."""
+        if self.is_sqlite:
+            with self._sqlite_transaction("BEGIN") as conn:
+                yield conn
+            return
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def _sqlite_transaction(self, begin: str) -> Iterator[Connection]:
+        """Emit our own BEGIN: the driver runs in autocommit mode and never begins one itself.
+
+        Sending it here, rather than from an engine "begin" event, keeps SQLAlchemy's
+        per-statement event dispatch off the hot path.
+        """
         with self.engine.connect() as conn:
-            conn.info["creditgate.begin"] = "BEGIN"
+            conn.exec_driver_sql(begin)
             try:
-                with conn.begin():
-                    yield conn
-            finally:
-                conn.info.pop("creditgate.begin", None)
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
 
     def dispose(self) -> None:
         """Close every pooled connection (call before forking, and at exit)."""
@@ -112,9 +127,5 @@ def _sqlite_engine(url: str, sync: SqliteSync, echo: bool) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql(conn.info.get("creditgate.begin", "BEGIN IMMEDIATE"))
 
     return engine

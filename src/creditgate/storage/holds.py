@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 
 from creditgate.domain.amounts import Credits
 from creditgate.domain.holds import Hold, HoldStatus
@@ -58,14 +58,23 @@ def insert_hold(
     return HoldId(conn.execute(_insert_hold, values).scalar_one())
 
 
+_account_of_hold = select(holds.c.account_id).where(holds.c.id == bindparam("hold_id"))
+_hold_by_id = (
+    select(holds, accounts.c.external_id)
+    .join(accounts, accounts.c.id == holds.c.account_id)
+    .where(holds.c.id == bindparam("hold_id"))
+)
+
+
+def account_of_hold(conn: Connection, hold_id: int) -> int | None:
+    """The internal key of a hold's account, or None when there is no such hold."""
+    pk: int | None = conn.execute(_account_of_hold, {"hold_id": hold_id}).scalar_one_or_none()
+    return pk
+
+
 def find_hold(conn: Connection, hold_id: int) -> tuple[int, Hold] | None:
     """A hold and its account's internal key, or None."""
-    stmt = (
-        select(holds, accounts.c.external_id)
-        .join(accounts, accounts.c.id == holds.c.account_id)
-        .where(holds.c.id == hold_id)
-    )
-    row = conn.execute(stmt).one_or_none()
+    row = conn.execute(_hold_by_id, {"hold_id": hold_id}).one_or_none()
     return None if row is None else (row.account_id, _hold(AccountId(row.external_id), row))
 
 
@@ -98,6 +107,15 @@ def pins(
     return result
 
 
+_end_hold = (
+    update(holds)
+    .where(holds.c.id == bindparam("hold_id"), holds.c.status == HoldStatus.PENDING.value)
+    .values(
+        status=bindparam("status"), captured=bindparam("captured"), ended_at=bindparam("ended_at")
+    )
+)
+
+
 def end_hold(
     conn: Connection, hold_id: HoldId, status: HoldStatus, captured: Credits | None, now: datetime
 ) -> None:
@@ -107,16 +125,13 @@ def end_hold(
     error: ends happen under the account lock, after `check_pending`.
     """
     assert status is not HoldStatus.PENDING
-    stmt = (
-        update(holds)
-        .where(holds.c.id == hold_id, holds.c.status == HoldStatus.PENDING.value)
-        .values(
-            status=status.value,
-            captured=None if captured is None else captured.units,
-            ended_at=now,
-        )
-    )
-    assert conn.execute(stmt).rowcount == 1, "a hold ends exactly once"
+    params = {
+        "hold_id": hold_id,
+        "status": status.value,
+        "captured": None if captured is None else captured.units,
+        "ended_at": now,
+    }
+    assert conn.execute(_end_hold, params).rowcount == 1, "a hold ends exactly once"
 
 
 def grow_hold(conn: Connection, hold_id: HoldId, amount: Credits, expires_at: datetime) -> None:

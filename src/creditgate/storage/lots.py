@@ -4,13 +4,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 
 from creditgate.domain.amounts import Credits
 from creditgate.domain.entries import LotMove
-from creditgate.domain.ids import LotId
+from creditgate.domain.ids import HoldId, LotId
 from creditgate.domain.lots import Lot, LotSource
-from creditgate.storage.tables import lots
+from creditgate.storage.tables import entries, entry_lots, lots
 
 
 def _lot(row: Row[Any]) -> Lot:
@@ -106,3 +106,23 @@ def apply_moves(conn: Connection, moves: Sequence[LotMove]) -> None:
         {"lot_id": m.lot_id, "d_remaining": m.amount.units, "d_held": m.held.units} for m in moves
     ]
     conn.execute(_apply, params)
+
+
+_pins = (
+    select(entry_lots.c.lot_id, func.sum(entry_lots.c.held).label("pinned"))
+    .join(entries, entries.c.id == entry_lots.c.entry_id)
+    .where(
+        entries.c.account_id == bindparam("account_pk"), entries.c.hold_id == bindparam("hold_id")
+    )
+    .group_by(entry_lots.c.lot_id)
+    .subquery()
+)
+_pinned_by_hold = (
+    select(lots, _pins.c.pinned).join(_pins, _pins.c.lot_id == lots.c.id).where(_pins.c.pinned > 0)
+)
+
+
+def pinned_lots(conn: Connection, account_pk: int, hold_id: HoldId) -> list[tuple[Lot, int]]:
+    """The lots a hold has pinned, with how much of each: the sum of its entries' held moves."""
+    rows = conn.execute(_pinned_by_hold, {"account_pk": account_pk, "hold_id": hold_id})
+    return [(_lot(row), int(row.pinned)) for row in rows]

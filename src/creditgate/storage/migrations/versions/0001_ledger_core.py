@@ -163,13 +163,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lots")),
     )
     with op.batch_alter_table("lots", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_lots_account_id_live",
-            ["account_id"],
-            unique=False,
-            postgresql_where=sa.text("remaining > 0"),
-            sqlite_where=sa.text("remaining > 0"),
-        )
+        batch_op.create_index("ix_lots_account_id", ["account_id"], unique=False)
 
     op.create_table(
         "members",
@@ -242,8 +236,14 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_entries_account_id_effective_at", ["account_id", "effective_at"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_entries_hold_id"), ["hold_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_entries_ref_entry_id"), ["ref_entry_id"], unique=False)
+        for column in ("hold_id", "ref_entry_id"):
+            batch_op.create_index(
+                f"ix_entries_{column}",
+                [column],
+                unique=False,
+                postgresql_where=sa.text(f"{column} IS NOT NULL"),
+                sqlite_where=sa.text(f"{column} IS NOT NULL"),
+            )
 
     op.create_table(
         "entry_lots",
@@ -318,18 +318,14 @@ def downgrade() -> None:
 
     op.drop_table("entry_lots")
     with op.batch_alter_table("entries", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_entries_ref_entry_id"))
-        batch_op.drop_index(batch_op.f("ix_entries_hold_id"))
+        batch_op.drop_index("ix_entries_ref_entry_id")
+        batch_op.drop_index("ix_entries_hold_id")
         batch_op.drop_index("ix_entries_account_id_effective_at")
 
     op.drop_table("entries")
     op.drop_table("members")
     with op.batch_alter_table("lots", schema=None) as batch_op:
-        batch_op.drop_index(
-            "ix_lots_account_id_live",
-            postgresql_where=sa.text("remaining > 0"),
-            sqlite_where=sa.text("remaining > 0"),
-        )
+        batch_op.drop_index("ix_lots_account_id")
 
     op.drop_table("lots")
     op.drop_table("idempotency_keys")
