@@ -46,30 +46,8 @@ def hold(
     if not row.account.is_unlimited:
         books.require(row, amount.units)
         pins = books.pin(row, amount.units)
-    expires_at = books.now + ttl
-    hold_id = hold_rows.insert_hold(
-        books.conn,
-        account_pk=row.pk,
-        amount=amount,
-        member_id=member_id,
-        feature=feature,
-        metadata=metadata,
-        now=books.now,
-        expires_at=expires_at,
-    )
-    lower_next_due_at(row, expires_at)
-    entry = books.post(
-        row,
-        kind=EntryKind.HOLD,
-        held_delta=amount.units,
-        moves=pins,
-        hold_id=hold_id,
-        member_id=member_id,
-        feature=feature,
-        metadata=metadata,
-    )
-    made = Hold(
-        id=hold_id,
+    draft = Hold(
+        id=HoldId(0),
         account_id=row.account.id,
         amount=amount,
         status=HoldStatus.PENDING,
@@ -78,8 +56,20 @@ def hold(
         feature=feature,
         metadata=metadata,
         created_at=books.now,
-        expires_at=expires_at,
+        expires_at=books.now + ttl,
         ended_at=None,
+    )
+    made = replace(draft, id=hold_rows.insert_hold(books.conn, row.pk, draft))
+    lower_next_due_at(row, made.expires_at)
+    entry = books.post(
+        row,
+        kind=EntryKind.HOLD,
+        held_delta=amount.units,
+        moves=pins,
+        hold_id=made.id,
+        member_id=member_id,
+        feature=feature,
+        metadata=metadata,
     )
     return Receipt(entry=entry, balance=books.balance(row), hold=made)
 

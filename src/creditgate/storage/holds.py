@@ -31,28 +31,19 @@ def _hold(account_id: AccountId, row: Row[Any]) -> Hold:
 _insert_hold = insert(holds).returning(holds.c.id)
 
 
-def insert_hold(
-    conn: Connection,
-    *,
-    account_pk: int,
-    amount: Credits,
-    member_id: str | None,
-    feature: str | None,
-    metadata: dict[str, Any],
-    now: datetime,
-    expires_at: datetime,
-) -> HoldId:
-    """Create a pending hold."""
+def insert_hold(conn: Connection, account_pk: int, hold: Hold) -> HoldId:
+    """Write a new pending hold; returns the id the database gave it."""
+    assert hold.status is HoldStatus.PENDING
     values = {
         "account_id": account_pk,
-        "amount": amount.units,
-        "status": HoldStatus.PENDING.value,
+        "amount": hold.amount.units,
+        "status": hold.status.value,
         "captured": None,
-        "member_id": member_id,
-        "feature": feature,
-        "metadata": metadata,
-        "created_at": now,
-        "expires_at": expires_at,
+        "member_id": hold.member_id,
+        "feature": hold.feature,
+        "metadata": hold.metadata,
+        "created_at": hold.created_at,
+        "expires_at": hold.expires_at,
         "ended_at": None,
     }
     return HoldId(conn.execute(_insert_hold, values).scalar_one())
