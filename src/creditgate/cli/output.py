@@ -32,8 +32,12 @@ def balance_line(balance: Balance) -> str:
 
 def hold_line(hold: Hold) -> str:
     """One line describing a hold."""
-    ends = f"expires {hold.expires_at:%Y-%m-%d %H:%M:%S}Z" if hold.ended_at is None else hold.status
-    return f"hold {hold.id}: {hold.amount} credits, {hold.status} ({ends})"
+    if hold.ended_at is None:
+        when = f"expires {hold.expires_at:%Y-%m-%d %H:%M:%S}Z"
+    else:
+        when = f"at {hold.ended_at:%Y-%m-%d %H:%M:%S}Z"
+    captured = "" if hold.captured is None else f", captured {hold.captured}"
+    return f"hold {hold.id}: {hold.amount} credits, {hold.status}{captured} ({when})"
 
 
 def receipt_lines(receipt: Receipt) -> list[str]:
