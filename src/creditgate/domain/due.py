@@ -39,13 +39,18 @@ class Due:
 
     holds: tuple[Hold, ...]
     lots: tuple[LotExpiry, ...]
-    withheld_units: int
+    withheld: tuple[LotExpiry, ...]
     next_due_at: datetime | None
 
     @property
     def is_empty(self) -> bool:
         """Nothing to write."""
         return not self.holds and not self.lots
+
+    @property
+    def withheld_units(self) -> int:
+        """Free parts of expired lots that a live hold still pins: counted in no balance."""
+        return sum(w.units for w in self.withheld)
 
 
 def plan_due(
@@ -71,14 +76,15 @@ def plan_due(
         for lot_id, units in pins.get(hold.id, {}).items():
             pinned_live[lot_id] = pinned_live.get(lot_id, 0) + units
     expiries: list[LotExpiry] = []
-    withheld = 0
+    withheld: list[LotExpiry] = []
     for lot in lots:
         if lot.remaining.units == 0 or lot.is_live(now):
             continue
         assert lot.expires_at is not None
         pinned = pinned_live.get(lot.id, 0)
         if pinned:
-            withheld += lot.remaining.units - pinned
+            if lot.remaining.units > pinned:
+                withheld.append(LotExpiry(lot, lot.remaining.units - pinned, lot.expires_at))
             continue
         effective_at = max(lot.expires_at, ended_at.get(lot.id, lot.expires_at))
         expiries.append(LotExpiry(lot, lot.remaining.units, effective_at))
@@ -90,4 +96,4 @@ def plan_due(
         for lot in lots
         if lot.expires_at is not None and lot.remaining.units > 0 and lot.id not in expiring
     ]
-    return Due(due_holds, tuple(expiries), withheld, min(instants, default=None))
+    return Due(due_holds, tuple(expiries), tuple(withheld), min(instants, default=None))

@@ -62,7 +62,8 @@ def balance_at(conn: Connection, row: AccountRow, at: datetime, now: datetime) -
     """The balance as it stood at `at`.
 
     That is the sum of the entries in effect then, less the expiries that were due by then
-    but are not yet written.
+    but are not yet written, and less the free part of any lot that had expired by then
+    while a live hold still pins the rest of it.
 
     Raises:
         InvalidInput: `at` is in the future.
@@ -73,7 +74,7 @@ def balance_at(conn: Connection, row: AccountRow, at: datetime, now: datetime) -
     if row.next_due_at is None or row.next_due_at > now:
         return Credits(written)
     due, _ = plan_account(conn, row, now)
-    pending = sum(e.units for e in due.lots if e.effective_at <= at)
+    pending = sum(e.units for e in due.lots + due.withheld if e.effective_at <= at)
     return Credits(written - pending)
 
 

@@ -15,7 +15,7 @@ from creditgate.domain.lots import Lot, LotSource, burn_key
 from creditgate.domain.results import Receipt
 from creditgate.engine.books import Books
 from creditgate.engine.members import count_spend
-from creditgate.storage.accounts import AccountRow
+from creditgate.storage.accounts import AccountRow, lower_next_due_at
 from creditgate.storage.entries import refunded_units
 from creditgate.storage.lots import insert_lot, lots_by_id
 
@@ -82,6 +82,10 @@ def _return(
                 moves.append(_new_refund_lot(books, row, portion, priority=0))
         elif lot.is_live(books.now):
             moves.append(LotMove(lot_id=lot.id, amount=Credits(portion), held=ZERO))
+            # The spend may have emptied this lot, and an empty lot is due for nothing:
+            # refilled, its expiry is due again.
+            if lot.expires_at is not None:
+                lower_next_due_at(row, lot.expires_at)
         else:
             moves.append(_new_refund_lot(books, row, portion, priority=lot.priority))
     assert give == 0
