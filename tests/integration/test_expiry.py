@@ -184,6 +184,8 @@ def test_expire_writes_a_pinned_lot_once_its_hold_has_expired_too(
     (lot_expiry,) = [e for e in engine.history("user_1", kinds=["expire"]).items if e.amount]
     assert (result.holds_expired, result.lots_expired) == (1, 1)
     assert result.credits_expired == credits(10)
-    assert lot_expiry.effective_at == start + 5 * MINUTE
+    assert lot_expiry.effective_at == start + MINUTE
+    assert engine.balance_at("user_1", start + 3 * MINUTE) == credits(4)
+    assert engine.balance_at("user_1", start + 5 * MINUTE) == Credits(0)
     assert engine.balance("user_1").balance == Credits(0)
     assert engine.verify().is_clean

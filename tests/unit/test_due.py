@@ -143,14 +143,16 @@ def test_plan_due_withholds_the_free_part_of_an_expired_lot_pinned_by_a_live_hol
     assert due.next_due_at == START + HOUR
 
 
-def test_plan_due_expires_a_pinned_lot_when_its_hold_expires_too_at_the_later_instant() -> None:
+def test_plan_due_dates_a_pinned_lots_expiry_at_the_lot_expiry_when_its_hold_expires_later() -> (
+    None
+):
     expired = lot(1, 10_000, expires_at=START + HOUR, held=3000)
     late = hold(9, expires_at=START + 2 * HOUR, amount=3000)
 
     due = plan_due([expired], [late], {HoldId(9): {LotId(1): 3000}}, START + 3 * HOUR)
 
     assert [h.id for h in due.holds] == [9]
-    assert due.lots == (LotExpiry(expired, 10_000, START + 2 * HOUR),)
+    assert due.lots == (LotExpiry(expired, 10_000, START + HOUR),)
     assert due.withheld_units == 0
 
 

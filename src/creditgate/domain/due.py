@@ -6,9 +6,9 @@ memory, so a balance is right even when no pass has run.
 
 Rules:
 - a pending hold with `expires_at <= now` expires at its `expires_at`, and its pins return;
-- a lot with `expires_at <= now` and a remainder expires whole, through one expire entry,
-  once no live hold pins it; until then its free part is withheld (counted in no balance)
-  and its pinned part stays reserved for the hold that pinned it.
+- a lot with `expires_at <= now` and a remainder expires whole, through one expire entry
+  dated at its expiry, once no live hold pins it; until then its free part is withheld
+  (counted in no balance) and its pinned part stays reserved for the hold that pinned it.
 """
 
 from collections.abc import Mapping, Sequence
@@ -66,10 +66,6 @@ def plan_due(
             key=lambda h: (h.expires_at, h.id),
         )
     )
-    ended_at: dict[LotId, datetime] = {}
-    for hold in due_holds:
-        for lot_id in pins.get(hold.id, {}):
-            ended_at[lot_id] = max(ended_at.get(lot_id, hold.expires_at), hold.expires_at)
     live_holds = [h for h in holds if h.status is HoldStatus.PENDING and h.expires_at > now]
     pinned_live: dict[LotId, int] = {}
     for hold in live_holds:
@@ -86,8 +82,7 @@ def plan_due(
             if lot.remaining.units > pinned:
                 withheld.append(LotExpiry(lot, lot.remaining.units - pinned, lot.expires_at))
             continue
-        effective_at = max(lot.expires_at, ended_at.get(lot.id, lot.expires_at))
-        expiries.append(LotExpiry(lot, lot.remaining.units, effective_at))
+        expiries.append(LotExpiry(lot, lot.remaining.units, lot.expires_at))
     expiries.sort(key=lambda e: (e.effective_at, e.lot.id))
     expiring = {e.lot.id for e in expiries}
     instants = [h.expires_at for h in live_holds]

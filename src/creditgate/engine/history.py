@@ -16,7 +16,14 @@ from creditgate.domain.lots import LotSource
 from creditgate.domain.results import Balance, Lifetime, Page
 from creditgate.engine.books import effective_balance, plan_account
 from creditgate.storage.accounts import AccountRow, find_account
-from creditgate.storage.entries import EntryFilter, page_entries, sum_until, totals_by_kind
+from creditgate.storage.entries import (
+    EntryFilter,
+    late_lot_expiries,
+    page_entries,
+    still_pinned,
+    sum_until,
+    totals_by_kind,
+)
 
 
 def open_account(conn: Connection, account_id: str) -> AccountRow:
@@ -61,9 +68,10 @@ def _parse_cursor(cursor: object) -> int | None:
 def balance_at(conn: Connection, row: AccountRow, at: datetime, now: datetime) -> Credits:
     """The balance as it stood at `at`.
 
-    That is the sum of the entries in effect then, less the expiries that were due by then
-    but are not yet written, and less the free part of any lot that had expired by then
-    while a live hold still pins the rest of it.
+    That is the sum of the entries in effect then, less the expiries due by then but not
+    yet written. An expired lot leaves through one expire entry, dated at its expiry; a
+    part a hold still pinned at `at` was in the balance then, so it is added back (less
+    what the hold later captured from it, which its settle entry already counts).
 
     Raises:
         InvalidInput: `at` is in the future.
@@ -71,11 +79,15 @@ def balance_at(conn: Connection, row: AccountRow, at: datetime, now: datetime) -
     if at > now:
         raise InvalidInput(field="at", reason="must not be in the future")
     written = sum_until(conn, row.pk, at)
-    if row.next_due_at is None or row.next_due_at > now:
-        return Credits(written)
-    due, _ = plan_account(conn, row, now)
-    pending = sum(e.units for e in due.lots + due.withheld if e.effective_at <= at)
-    return Credits(written - pending)
+    late = late_lot_expiries(conn, row.pk, at)
+    pending = 0
+    if row.next_due_at is not None and row.next_due_at <= now:
+        due, _ = plan_account(conn, row, now)
+        for part in due.lots + due.withheld:
+            if part.effective_at <= at:
+                pending += part.units
+                late[part.lot.id] = now
+    return Credits(written - pending + still_pinned(conn, late, at))
 
 
 def lifetime(conn: Connection, row: AccountRow, now: datetime) -> Lifetime:

@@ -191,3 +191,47 @@ def totals_by_kind(conn: Connection, account_pk: int) -> dict[tuple[str, str | N
     return {
         (kind, source, bool(pos)): int(total) for kind, source, pos, total in conn.execute(stmt)
     }
+
+
+def late_lot_expiries(conn: Connection, account_pk: int, at: datetime) -> dict[LotId, datetime]:
+    """Lots whose expire entry took effect by `at` but was written after it, with when."""
+    stmt = (
+        select(entry_lots.c.lot_id, entries.c.created_at)
+        .join(entries, entries.c.id == entry_lots.c.entry_id)
+        .where(
+            entries.c.account_id == account_pk,
+            entries.c.kind == EntryKind.EXPIRE.value,
+            entry_lots.c.amount < 0,
+            entries.c.effective_at <= at,
+            entries.c.created_at > at,
+        )
+    )
+    return {LotId(lot_id): written_at for lot_id, written_at in conn.execute(stmt)}
+
+
+def still_pinned(conn: Connection, lots_written: dict[LotId, datetime], at: datetime) -> int:
+    """The part of the named lots' expire entries that was still in the balance at `at`.
+
+    That is what the lots held for holds at `at`, less what those holds captured from them
+    before each lot's expire entry was written.
+    """
+    if not lots_written:
+        return 0
+    stmt = (
+        select(
+            entry_lots.c.lot_id,
+            entries.c.kind,
+            entries.c.effective_at,
+            entry_lots.c.amount,
+            entry_lots.c.held,
+        )
+        .join(entries, entries.c.id == entry_lots.c.entry_id)
+        .where(entry_lots.c.lot_id.in_(sorted(lots_written)))
+    )
+    units = 0
+    for lot_id, kind, effective_at, amount, held in conn.execute(stmt):
+        if effective_at <= at:
+            units += held
+        elif kind == EntryKind.SETTLE.value and effective_at <= lots_written[LotId(lot_id)]:
+            units += amount
+    return units
