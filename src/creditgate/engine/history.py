@@ -82,11 +82,17 @@ def balance_at(conn: Connection, row: AccountRow, at: datetime, now: datetime) -
     late = late_lot_expiries(conn, row.pk, at)
     pending = 0
     if row.next_due_at is not None and row.next_due_at <= now:
-        due, _ = plan_account(conn, row, now)
-        for part in due.lots + due.withheld:
+        due, pins = plan_account(conn, row, now)
+        # A withheld part is only the free part: what is pinned stays in the balance.
+        pending += sum(part.units for part in due.withheld if part.effective_at <= at)
+        for part in due.lots:
             if part.effective_at <= at:
                 pending += part.units
                 late[part.lot.id] = now
+        # A hold that had expired by `at` no longer pinned anything then, entry or not.
+        for hold in due.holds:
+            if hold.expires_at <= at:
+                pending += sum(u for lot_id, u in pins[hold.id].items() if lot_id in late)
     return Credits(written - pending + still_pinned(conn, late, at))
 
 
