@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from creditgate import SCALE, Credits, InvalidInput
@@ -70,10 +70,12 @@ def test_parse_refuses_every_float(value: float) -> None:
 integer_parts = st.integers(1, 30).flatmap(lambda n: st.integers(10 ** (n - 1), 10**n - 1))
 
 
+@example(10**25, 0, 4, False, False)  # decimal.InvalidOperation escaped (coefficient > 28 digits)
+@example(1, 0, 28, False, True)  # "1.0000000000000000000000000001" rounded to 1 credit
 @given(
     integer_parts | st.just(0),
     st.integers(0, 10**8),
-    st.integers(4, 12),
+    st.integers(4, 40),
     st.booleans(),
     st.booleans(),
 )
