@@ -80,10 +80,19 @@ class Credits:
             raise InvalidInput(field=field, reason="an amount must be a finite number")
         if value.adjusted() > 18:
             raise InvalidInput(field=field, reason="amount is larger than the largest allowed")
-        units = value.scaleb(_SCALE_DIGITS)
-        if units != units.to_integral_value():
+        # Exact integer arithmetic on the coefficient: Decimal operations round to the
+        # context's 28 digits, which would turn "1.0000000000000000000000000001" into 1.
+        sign, digits, exponent = value.as_tuple()
+        assert isinstance(exponent, int)
+        coefficient = int("".join(map(str, digits)) or "0")
+        shift = exponent + _SCALE_DIGITS
+        if shift >= 0:
+            units = coefficient * 10**shift
+        elif coefficient and (-shift > len(digits) or coefficient % 10**-shift):
             raise InvalidInput(field=field, reason="an amount has at most 3 decimal places")
-        return cls._checked(int(units), field)
+        else:
+            units = coefficient // 10**-shift
+        return cls._checked(-units if sign else units, field)
 
     @classmethod
     def _checked(cls, units: int, field: str) -> Self:
