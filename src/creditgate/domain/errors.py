@@ -6,6 +6,7 @@ lives here: the service maps classes to statuses in one table. A failed call cha
     CreditgateError
     ├── InvalidInput            invalid_input          field, reason
     ├── NotFound                <entity>_not_found     id
+    │   (AccountNotFound, MemberNotFound, HoldNotFound, EntryNotFound, FeatureNotFound)
     ├── Conflict
     │   ├── IdempotencyConflict idempotency_conflict   key
     │   └── HoldNotPending      hold_not_pending       hold_id, status
@@ -100,6 +101,13 @@ class EntryNotFound(NotFound):
 
     code = "entry_not_found"
     entity = "entry"
+
+
+class FeatureNotFound(NotFound):
+    """No active feature has this key: an unknown or inactive feature is never charged."""
+
+    code = "feature_not_found"
+    entity = "feature"
 
 
 class Conflict(CreditgateError):

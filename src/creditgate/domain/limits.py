@@ -32,3 +32,18 @@ LOTS_PER_SPEND_MAX = 10_000
 
 SWEEP_BATCH_MAX = 500
 """Due accounts listed per query of the expiry pass; each gets its own transaction."""
+
+QUANTITY_MAX = 10**12
+"""Largest quantity of one call (seconds, images, tokens of each kind)."""
+
+PER_TOKENS_MAX = 10**9
+"""A token rate is per at most a billion tokens."""
+
+TIERS_MAX = 100
+"""A tiered price has at most this many tiers."""
+
+FEATURES_MAX = 10_000
+"""A catalog holds at most this many features (a catalog file is read whole)."""
+
+PRICES_PER_FEATURE_MAX = 1_000
+"""A feature has at most this many models priced at once."""

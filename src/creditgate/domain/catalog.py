@@ -1,0 +1,251 @@
+"""The catalog as data: what a catalog file holds, and the changes that bring a database to it.
+
+A team keeps its prices in git as a file (TOML) of features, each with its prices, plus the
+welcome credits every new account receives. `parse_catalog` checks a whole file before
+anything is written, so a bad file changes nothing; `plan_changes` compares the catalog in
+force with the file and lists what applying it does. Prices change only by new versions:
+a changed price is a new version, a price the file no longer has is retired by one.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from creditgate.domain.amounts import Credits
+from creditgate.domain.errors import InvalidInput
+from creditgate.domain.limits import FEATURES_MAX, PRICES_PER_FEATURE_MAX
+from creditgate.domain.pricing import (
+    PriceSpec,
+    check_feature_key,
+    check_label,
+    parse_price,
+    price_data,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeatureSpec:
+    """A feature as a catalog file writes it, with the prices in force."""
+
+    key: str
+    name: str
+    category: str | None = None
+    description: str | None = None
+    is_active: bool = True
+    prices: tuple[PriceSpec, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Catalog:
+    """A whole catalog: features in key order and the welcome credits (None: no welcome)."""
+
+    features: tuple[FeatureSpec, ...] = ()
+    welcome: Credits | None = None
+
+
+def _table(value: object, where: str) -> Mapping[str, object]:
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise InvalidInput(field=where, reason="must be a table")
+    return value
+
+
+def _list(value: object, where: str) -> Sequence[object]:
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise InvalidInput(field=where, reason="must be a list of tables")
+    return value
+
+
+def _refuse_unknown(data: Mapping[str, object], allowed: set[str], where: str) -> None:
+    unknown = sorted(k for k in data if k not in allowed)
+    if unknown:
+        raise InvalidInput(field=f"{where}.{unknown[0]}", reason="is not a field here")
+
+
+_FEATURE_FIELDS = {"key", "name", "category", "description", "active", "prices"}
+
+
+def parse_feature(value: object, where: str) -> FeatureSpec:
+    """One `[[features]]` table.
+
+    Raises:
+        InvalidInput: a bad key, label, flag or price, or two prices for one model.
+    """
+    data = _table(value, where)
+    _refuse_unknown(data, _FEATURE_FIELDS, where)
+    key = check_feature_key(data.get("key"), field=f"{where}.key")
+    active = data.get("active", True)
+    if type(active) is not bool:
+        raise InvalidInput(field=f"{where}.active", reason="must be true or false")
+    raw_prices = _list(data.get("prices", []), f"{where}.prices")
+    if len(raw_prices) > PRICES_PER_FEATURE_MAX:
+        raise InvalidInput(field=f"{where}.prices", reason=f"at most {PRICES_PER_FEATURE_MAX}")
+    prices: dict[str | None, PriceSpec] = {}
+    for i, item in enumerate(raw_prices):
+        at = f"{where}.prices[{i}]"
+        spec = parse_price(_table(item, at), at)
+        if spec.model in prices:
+            model = "the default price" if spec.model is None else f"model {spec.model!r}"
+            raise InvalidInput(field=f"{at}.model", reason=f"{key} prices {model} twice")
+        prices[spec.model] = spec
+    name = check_label(data.get("name"), field=f"{where}.name", required=True)
+    assert name is not None
+    return FeatureSpec(
+        key=key,
+        name=name,
+        category=check_label(data.get("category"), field=f"{where}.category"),
+        description=check_label(data.get("description"), field=f"{where}.description"),
+        is_active=active,
+        prices=tuple(sorted(prices.values(), key=_model_order)),
+    )
+
+
+def _model_order(spec: PriceSpec) -> tuple[bool, str]:
+    return (spec.model is not None, spec.model or "")
+
+
+def parse_catalog(data: Mapping[str, object]) -> Catalog:
+    """A whole catalog file, checked before anything is written.
+
+    Raises:
+        InvalidInput: the first problem found, naming where it is (`features[2].prices[0]`).
+    """
+    _refuse_unknown(data, {"features", "welcome"}, "catalog")
+    raw = _list(data.get("features", []), "features")
+    if len(raw) > FEATURES_MAX:
+        raise InvalidInput(field="features", reason=f"at most {FEATURES_MAX} features")
+    features: dict[str, FeatureSpec] = {}
+    for i, item in enumerate(raw):
+        spec = parse_feature(item, f"features[{i}]")
+        if spec.key in features:
+            raise InvalidInput(field=f"features[{i}].key", reason=f"{spec.key} appears twice")
+        features[spec.key] = spec
+    welcome = None
+    if "welcome" in data:
+        table = _table(data["welcome"], "welcome")
+        _refuse_unknown(table, {"credits"}, "welcome")
+        welcome = Credits.positive(table.get("credits"), field="welcome.credits")  # type: ignore[arg-type]
+    return Catalog(features=tuple(sorted(features.values(), key=lambda f: f.key)), welcome=welcome)
+
+
+def catalog_data(catalog: Catalog) -> dict[str, object]:
+    """The file form of a catalog: what `parse_catalog` reads back to an equal catalog."""
+    data: dict[str, object] = {}
+    if catalog.welcome is not None:
+        data["welcome"] = {"credits": str(catalog.welcome)}
+    features = []
+    for feature in catalog.features:
+        item: dict[str, object] = {"key": feature.key, "name": feature.name}
+        if feature.category is not None:
+            item["category"] = feature.category
+        if feature.description is not None:
+            item["description"] = feature.description
+        if not feature.is_active:
+            item["active"] = False
+        item["prices"] = [price_data(p) for p in feature.prices]
+        features.append(item)
+    data["features"] = features
+    return data
+
+
+class ChangeKind(StrEnum):
+    """What applying a catalog file does to one thing."""
+
+    CREATE_FEATURE = "create_feature"
+    UPDATE_FEATURE = "update_feature"
+    REMOVE_FEATURE = "remove_feature"
+    """Deleted when never used, otherwise deactivated."""
+    SET_PRICE = "set_price"
+    """A new price version (the first, or one that replaces the price in force)."""
+    RETIRE_PRICE = "retire_price"
+    SET_WELCOME = "set_welcome"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Change:
+    """One change of a catalog apply, with what the engine needs to make it."""
+
+    kind: ChangeKind
+    feature: FeatureSpec | None = None
+    price: PriceSpec | None = None
+    model: str | None = None
+    welcome: Credits | None = None
+    detail: str
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+def _label(feature: str, model: str | None) -> str:
+    return feature if model is None else f"{feature} [{model}]"
+
+
+def _describe(spec: PriceSpec) -> str:
+    return ", ".join(f"{k}={v}" for k, v in price_data(spec).items() if k != "model")
+
+
+def _feature_changes(now: FeatureSpec, want: FeatureSpec) -> list[Change]:
+    changes: list[Change] = []
+    facets = ("name", "category", "description", "is_active")
+    differ = [f for f in facets if getattr(now, f) != getattr(want, f)]
+    if differ:
+        what = ", ".join(f"{f} {getattr(now, f)!r} -> {getattr(want, f)!r}" for f in differ)
+        detail = f"~ feature {want.key}: {what}"
+        changes.append(Change(kind=ChangeKind.UPDATE_FEATURE, feature=want, detail=detail))
+    current = {p.model: p for p in now.prices}
+    wanted = {p.model: p for p in want.prices}
+    for model, spec in wanted.items():
+        if current.get(model) != spec:
+            sign = "+" if model not in current else "~"
+            detail = f"{sign} price {_label(want.key, model)}: {_describe(spec)}"
+            changes.append(
+                Change(
+                    kind=ChangeKind.SET_PRICE, feature=want, price=spec, model=model, detail=detail
+                )
+            )
+    for model in current.keys() - wanted.keys():
+        detail = f"- price {_label(want.key, model)}"
+        changes.append(
+            Change(kind=ChangeKind.RETIRE_PRICE, feature=want, model=model, detail=detail)
+        )
+    return changes
+
+
+def plan_changes(current: Catalog, desired: Catalog) -> tuple[Change, ...]:
+    """What applying `desired` over `current` does, in the order it is done.
+
+    Features the file lacks are removed (deleted if never used, else deactivated); prices it
+    lacks are retired by a new version; changed prices get a new version.
+    """
+    changes: list[Change] = []
+    if current.welcome != desired.welcome:
+        shown = "none" if desired.welcome is None else f"{desired.welcome} credits"
+        changes.append(
+            Change(
+                kind=ChangeKind.SET_WELCOME, welcome=desired.welcome, detail=f"~ welcome: {shown}"
+            )
+        )
+    have = {f.key: f for f in current.features}
+    for want in desired.features:
+        now = have.pop(want.key, None)
+        if now is None:
+            changes.append(
+                Change(
+                    kind=ChangeKind.CREATE_FEATURE,
+                    feature=want,
+                    detail=f"+ feature {want.key} ({want.name})",
+                )
+            )
+            now = FeatureSpec(
+                key=want.key,
+                name=want.name,
+                category=want.category,
+                description=want.description,
+                is_active=want.is_active,
+            )
+        changes.extend(_feature_changes(now, want))
+    # An inactive feature the file lacks is already as removed as a used feature gets.
+    for gone in (f for f in have.values() if f.is_active):
+        changes.append(
+            Change(kind=ChangeKind.REMOVE_FEATURE, feature=gone, detail=f"- feature {gone.key}")
+        )
+    return tuple(changes)
