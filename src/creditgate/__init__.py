@@ -18,6 +18,8 @@ from creditgate.domain.errors import (
     Conflict,
     CreditgateError,
     EntryNotFound,
+    FeatureExists,
+    FeatureNotFound,
     Forbidden,
     HoldNotFound,
     HoldNotPending,
@@ -28,10 +30,25 @@ from creditgate.domain.errors import (
     MemberNotFound,
     NotFound,
 )
+from creditgate.domain.catalog import Catalog, Change, ChangeKind, FeatureSpec
 from creditgate.domain.holds import Hold, HoldStatus
 from creditgate.domain.lots import LotSource
+from creditgate.domain.pricing import (
+    Feature,
+    Flat,
+    PerBlock,
+    Price,
+    PriceSpec,
+    Quote,
+    Rounding,
+    Tier,
+    Tiered,
+    TokenCounts,
+    Tokens,
+)
 from creditgate.domain.results import (
     Balance,
+    Check,
     ExpirePass,
     Lifetime,
     Page,
@@ -40,6 +57,7 @@ from creditgate.domain.results import (
     TransferReceipt,
     VerifyReport,
 )
+from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
 from creditgate.engine import Engine
 from creditgate.engine.clock import Clock, ManualClock, SystemClock
 from creditgate.engine.holding import HeldWork
@@ -50,6 +68,10 @@ __all__ = [
     "AccountFrozen",
     "AccountNotFound",
     "Balance",
+    "Catalog",
+    "Change",
+    "ChangeKind",
+    "Check",
     "Clock",
     "Conflict",
     "CreditgateError",
@@ -59,6 +81,11 @@ __all__ = [
     "EntryKind",
     "EntryNotFound",
     "ExpirePass",
+    "Feature",
+    "FeatureExists",
+    "FeatureNotFound",
+    "FeatureSpec",
+    "Flat",
     "Forbidden",
     "HeldWork",
     "Hold",
@@ -76,11 +103,23 @@ __all__ = [
     "MemberCapExceeded",
     "MemberNotFound",
     "NotFound",
+    "Outcome",
     "OwnerKind",
     "Page",
+    "PerBlock",
+    "Price",
+    "PriceSpec",
     "Problem",
+    "Quote",
     "Receipt",
+    "Rounding",
     "SystemClock",
+    "Tier",
+    "Tiered",
+    "TokenCounts",
+    "Tokens",
     "TransferReceipt",
+    "UsageEvent",
+    "UsageTotal",
     "VerifyReport",
 ]

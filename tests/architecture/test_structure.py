@@ -6,10 +6,10 @@ from pathlib import Path
 
 import creditgate
 from creditgate.domain import errors
-from creditgate.storage.tables import metadata
+from creditgate.storage.tables import CATALOG_TABLES, metadata
 
 SRC = Path(creditgate.__file__).parent
-CONFIG_TABLES = {"creditgate_meta"}
+CONFIG_TABLES = {"creditgate_meta", *CATALOG_TABLES}
 
 
 def test_every_table_carries_the_account_id() -> None:
@@ -63,6 +63,8 @@ def test_domain_imports_only_the_standard_library_and_itself() -> None:
         "datetime",
         "decimal",
         "enum",
+        "fractions",
+        "re",
         "typing",
         "json",
         "types",

@@ -5,6 +5,7 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from creditgate.cli.main import app
+from creditgate.storage import migrate
 
 runner = CliRunner()
 
@@ -156,4 +157,5 @@ def test_db_upgrade_reports_the_head_revision(db_url: str, command: list[str]) -
     code, out, _ = run(db_url, *command)
 
     assert code == 0
-    assert "database at revision 0001 (head 0001)" in out
+    head = migrate.head()
+    assert f"database at revision {head} (head {head})" in out

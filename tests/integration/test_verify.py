@@ -164,6 +164,7 @@ def test_verify_reports_a_removed_entry(
 
     _plant(
         database,
+        "DELETE FROM usage_events WHERE entry_id = :entry",
         "DELETE FROM entry_lots WHERE entry_id = :entry",
         "DELETE FROM entries WHERE id = :entry",
         entry=ledger.first_charge,

@@ -20,6 +20,7 @@ from creditgate.domain.pricing import (
     check_label,
     parse_price,
     price_data,
+    refuse_unknown,
 )
 
 
@@ -55,12 +56,6 @@ def _list(value: object, where: str) -> Sequence[object]:
     return value
 
 
-def _refuse_unknown(data: Mapping[str, object], allowed: set[str], where: str) -> None:
-    unknown = sorted(k for k in data if k not in allowed)
-    if unknown:
-        raise InvalidInput(field=f"{where}.{unknown[0]}", reason="is not a field here")
-
-
 _FEATURE_FIELDS = {"key", "name", "category", "description", "active", "prices"}
 
 
@@ -71,7 +66,7 @@ def parse_feature(value: object, where: str) -> FeatureSpec:
         InvalidInput: a bad key, label, flag or price, or two prices for one model.
     """
     data = _table(value, where)
-    _refuse_unknown(data, _FEATURE_FIELDS, where)
+    refuse_unknown(data, _FEATURE_FIELDS, where)
     key = check_feature_key(data.get("key"), field=f"{where}.key")
     active = data.get("active", True)
     if type(active) is not bool:
@@ -109,7 +104,7 @@ def parse_catalog(data: Mapping[str, object]) -> Catalog:
     Raises:
         InvalidInput: the first problem found, naming where it is (`features[2].prices[0]`).
     """
-    _refuse_unknown(data, {"features", "welcome"}, "catalog")
+    refuse_unknown(data, {"features", "welcome"}, "catalog")
     raw = _list(data.get("features", []), "features")
     if len(raw) > FEATURES_MAX:
         raise InvalidInput(field="features", reason=f"at most {FEATURES_MAX} features")
@@ -122,7 +117,7 @@ def parse_catalog(data: Mapping[str, object]) -> Catalog:
     welcome = None
     if "welcome" in data:
         table = _table(data["welcome"], "welcome")
-        _refuse_unknown(table, {"credits"}, "welcome")
+        refuse_unknown(table, {"credits"}, "welcome")
         welcome = Credits.positive(table.get("credits"), field="welcome.credits")  # type: ignore[arg-type]
     return Catalog(features=tuple(sorted(features.values(), key=lambda f: f.key)), welcome=welcome)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from creditgate.domain.amounts import Credits
 from creditgate.domain.ids import AccountId, EntryId, HoldId, LotId
+from creditgate.domain.pricing import PriceId, Quantity
 
 
 class EntryKind(StrEnum):
@@ -53,8 +54,9 @@ class Entry:
     """One line of the ledger.
 
     `cost` is what a charge or settle was worth at its price: an unlimited account records
-    the cost with an `amount` of zero. `effective_at` is when the change took effect: an
-    expiry written by a late pass is effective at the lot's expiry, not at the pass.
+    the cost with an `amount` of zero. A priced use also records its model, quantity and
+    the price version (`price_id`) it was charged at. `effective_at` is when the change
+    took effect: an expiry written by a late pass is effective at the lot's expiry.
     """
 
     id: EntryId
@@ -78,3 +80,6 @@ class Entry:
     metadata: dict[str, Any]
     created_at: datetime
     effective_at: datetime
+    model: str | None = None
+    quantity: Quantity | None = None
+    price_id: PriceId | None = None

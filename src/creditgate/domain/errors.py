@@ -9,6 +9,7 @@ lives here: the service maps classes to statuses in one table. A failed call cha
     │   (AccountNotFound, MemberNotFound, HoldNotFound, EntryNotFound, FeatureNotFound)
     ├── Conflict
     │   ├── IdempotencyConflict idempotency_conflict   key
+    │   ├── FeatureExists       feature_exists         key
     │   └── HoldNotPending      hold_not_pending       hold_id, status
     ├── InsufficientCredits     insufficient_credits   required, available, shortfall
     │   └── MemberCapExceeded   member_cap_exceeded
@@ -125,6 +126,20 @@ class IdempotencyConflict(Conflict):
 
     def __init__(self, *, key: str) -> None:
         super().__init__(f"idempotency key {key!r} was already used for a different request")
+        self.key = key
+
+    def fields(self) -> dict[str, object]:
+        return {"key": self.key}
+
+
+class FeatureExists(Conflict):
+    """A feature with this key exists already (perhaps inactive): update it instead."""
+
+    code = "feature_exists"
+    title = "Feature exists"
+
+    def __init__(self, *, key: str) -> None:
+        super().__init__(f"feature {key!r} exists already")
         self.key = key
 
     def fields(self) -> dict[str, object]:

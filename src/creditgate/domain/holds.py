@@ -20,6 +20,7 @@ from creditgate.domain.amounts import Credits
 from creditgate.domain.errors import HoldNotPending, InvalidInput
 from creditgate.domain.ids import AccountId, HoldId
 from creditgate.domain.limits import HOLD_TTL_MAX, HOLD_TTL_MIN
+from creditgate.domain.pricing import PriceId, Quantity
 
 
 class HoldStatus(StrEnum):
@@ -46,6 +47,10 @@ class Hold:
     created_at: datetime
     expires_at: datetime
     ended_at: datetime | None
+    model: str | None = None
+    quantity: Quantity | None = None
+    price_id: PriceId | None = None
+    """A priced hold settles by quantity at this price version, whatever is in force then."""
 
     def status_at(self, now: datetime) -> HoldStatus:
         """The status as of `now`: a pending hold past its ttl is expired."""

@@ -120,12 +120,23 @@ def check_quantity(value: object, *, field: str = "quantity") -> Quantity | None
     return _count(value, field)
 
 
+def quantity_data(quantity: Quantity | None) -> int | dict[str, int] | None:
+    """The stored form of a quantity: a number, or token counts by kind."""
+    if isinstance(quantity, TokenCounts):
+        return {kind: getattr(quantity, kind) for kind in _TOKEN_KINDS}
+    return quantity
+
+
 def _whole(quantity: Quantity | None, unit: str) -> int:
     if quantity is None:
         raise InvalidInput(field="quantity", reason=f"required: how many {unit}")
     if isinstance(quantity, TokenCounts):
         raise InvalidInput(field="quantity", reason=f"a whole number of {unit}, not token counts")
     return quantity
+
+
+def _shown(amount: Credits) -> str:
+    return f"{amount} credit" if amount.units == SCALE else f"{amount} credits"
 
 
 def _exact_text(units: Fraction) -> str:
@@ -148,7 +159,7 @@ class Flat:
     def cost(self, quantity: Quantity | None) -> tuple[Fraction, str]:
         """The exact cost in units and how it was reached."""
         del quantity
-        return Fraction(self.credits.units), f"{self.credits} credits per call"
+        return Fraction(self.credits.units), f"{_shown(self.credits)} per call"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -165,12 +176,12 @@ class PerBlock:
         """The exact cost in units and how it was reached."""
         amount = _whole(quantity, self.unit)
         blocks = rounded(Fraction(amount, self.block), self.rounding)
-        total = Credits(0) if blocks == 0 else self.credits * blocks
+        total = Fraction(blocks * self.credits.units)
         text = (
             f"{amount} {self.unit} = {blocks} x {self.block} {self.unit}"
-            f" x {self.credits} credits = {total} credits"
+            f" x {_shown(self.credits)} = {_exact_text(total)} credits"
         )
-        return Fraction(total.units), text
+        return total, text
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -199,7 +210,7 @@ class Tiered:
         for tier in self.tiers:
             if tier.up_to is None or amount <= tier.up_to:
                 bound = "any" if tier.up_to is None else f"up to {tier.up_to} {self.unit}"
-                text = f"{amount} {self.unit}: tier {bound} = {tier.credits} credits"
+                text = f"{amount} {self.unit}: tier {bound} = {_shown(tier.credits)}"
                 return Fraction(tier.credits.units), text
         last = self.tiers[-1].up_to
         raise InvalidInput(
@@ -462,7 +473,7 @@ def _tiers(value: object, where: str) -> tuple[Tier, ...]:
         at = f"{where}[{i}]"
         if not isinstance(item, Mapping):
             raise InvalidInput(field=at, reason="a table of up_to and credits")
-        _refuse_unknown(item, {"up_to", "credits"}, at)
+        refuse_unknown(item, {"up_to", "credits"}, at)
         bound = item.get("up_to")
         up_to = None if bound is None else _positive_int(bound, f"{at}.up_to", QUANTITY_MAX)
         tier = Tier(up_to=up_to, credits=_credits(_field(item, "credits", at), f"{at}.credits"))
@@ -481,7 +492,12 @@ def _tiers(value: object, where: str) -> tuple[Tier, ...]:
     return tuple(tiers)
 
 
-def _refuse_unknown(data: Mapping[str, object], allowed: set[str], where: str) -> None:
+def refuse_unknown(data: Mapping[str, object], allowed: set[str], where: str) -> None:
+    """Refuse a field that is not one of `allowed`: a typo must not pass as a default.
+
+    Raises:
+        InvalidInput: naming the first unknown field.
+    """
     unknown = sorted(str(k) for k in data if k not in allowed)
     if unknown:
         raise InvalidInput(field=f"{where}.{unknown[0]}", reason="is not a field here")
@@ -503,9 +519,9 @@ def parse_rule(data: Mapping[str, object], where: str = "price") -> Rule:
         InvalidInput: an unknown rule or field, or a bad value, naming where it is.
     """
     kind = data.get("rule")
-    if kind not in _RULE_FIELDS:
+    if not isinstance(kind, str) or kind not in _RULE_FIELDS:
         raise InvalidInput(field=f"{where}.rule", reason=f"one of: {', '.join(_RULE_FIELDS)}")
-    _refuse_unknown(data, _RULE_FIELDS[kind] | _PRICE_FIELDS, where)
+    refuse_unknown(data, _RULE_FIELDS[kind] | _PRICE_FIELDS, where)
     if kind == "flat":
         return Flat(credits=_credits(_field(data, "credits", where), f"{where}.credits"))
     if kind == "per_block":

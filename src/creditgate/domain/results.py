@@ -8,6 +8,7 @@ from creditgate.domain.amounts import Credits
 from creditgate.domain.entries import Entry
 from creditgate.domain.holds import Hold
 from creditgate.domain.ids import AccountId
+from creditgate.domain.pricing import Quote
 
 T = TypeVar("T")
 
@@ -35,6 +36,8 @@ class Receipt:
     entry: Entry
     balance: Balance
     hold: Hold | None = None
+    quote: Quote | None = None
+    """How the catalog priced this write, when it did (a charge, hold or settle by quantity)."""
 
     @property
     def credits_used(self) -> Credits:
@@ -116,3 +119,18 @@ class VerifyReport:
     def is_clean(self) -> bool:
         """No invariant is broken."""
         return not self.problems
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Check:
+    """Whether an account can pay for one call now: the shape apps show before the button.
+
+    `available` is what the account could spend (down to its floor); an unlimited account
+    always has enough. Nothing is set aside: a charge may still be refused if another
+    spend lands first, which is what holds are for.
+    """
+
+    has_enough: bool
+    required: Credits
+    available: Credits
+    quote: Quote

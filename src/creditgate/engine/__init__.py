@@ -12,8 +12,8 @@ Boundaries: imports the domain and storage; faces (CLI, HTTP, client) import onl
 `Engine` and the domain's public types.
 """
 
-from collections.abc import Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -22,7 +22,14 @@ from typing import Any, TypeVar
 from creditgate.domain.accounts import Account, Member, OwnerKind, check_account_id, check_floor
 from creditgate.domain.amounts import SCALE, AmountLike, Credits
 from creditgate.domain.entries import Entry, EntryKind
-from creditgate.domain.errors import EntryNotFound, HoldNotFound, InvalidInput
+from creditgate.domain.errors import (
+    EntryNotFound,
+    Forbidden,
+    HoldNotFound,
+    InsufficientCredits,
+    InvalidInput,
+    MemberNotFound,
+)
 from creditgate.domain.holds import Hold, check_ttl
 from creditgate.domain.ids import EntryId, HoldId
 from creditgate.domain.inputs import (
@@ -34,6 +41,7 @@ from creditgate.domain.inputs import (
 )
 from creditgate.domain.limits import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from creditgate.domain.lots import GRANTABLE_SOURCES, LotSource, check_priority
+from creditgate.domain.pricing import Quantity, check_quantity, quantity_data
 from creditgate.domain.results import (
     Balance,
     ExpirePass,
@@ -45,10 +53,13 @@ from creditgate.domain.results import (
 )
 from creditgate.engine import accounts, charges, grants, history, holds, refunds, transfers
 from creditgate.engine.books import transaction
+from creditgate.engine.catalog_verbs import CatalogVerbs
 from creditgate.engine.clock import Clock, ManualClock, SystemClock
 from creditgate.engine.holding import HeldWork
 from creditgate.engine.idempotency import once
 from creditgate.engine.sweeper import expire
+from creditgate.engine.usage import Call, End, check_latency, read_call, record_refusal
+from creditgate.engine.usage_verbs import UsageVerbs
 from creditgate.engine.verify import verify
 from creditgate.settings import Settings
 from creditgate.storage import migrate
@@ -82,14 +93,15 @@ def _id(value: object, field: str) -> int:
     return value
 
 
-class Engine:
+class Engine(CatalogVerbs, UsageVerbs):
     """The embedded credit engine: open a SQLite file or a PostgreSQL URL and call it.
 
     >>> engine = Engine("sqlite:///credits.db")  # doctest: +SKIP
-    >>> engine.create_account("user_1")          # doctest: +SKIP
-    >>> engine.grant("user_1", 50, source="welcome")  # doctest: +SKIP
-    >>> engine.charge("user_1", "0.5", feature="image.generate").credits_remaining  # doctest: +SKIP
-    Credits('49.5')
+    >>> engine.seed("media-studio")              # doctest: +SKIP
+    >>> engine.create_account("user_1")          # 60 welcome credits  # doctest: +SKIP
+    >>> receipt = engine.charge("user_1", feature="audio.generate", quantity=40)  # doctest: +SKIP
+    >>> receipt.credits_remaining                                               # doctest: +SKIP
+    Credits('57')
 
     Every mutating method takes an optional `idempotency_key`: the same key and request
     answer the first result again without a second effect.
@@ -338,110 +350,148 @@ class Engine:
     def charge(
         self,
         account_id: str,
-        amount: AmountLike,
+        amount: AmountLike | None = None,
         *,
-        member_id: str | None = None,
         feature: str | None = None,
+        model: str | None = None,
+        quantity: Quantity | dict[str, int] | None = None,
+        member_id: str | None = None,
+        request_id: str | None = None,
         metadata: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
     ) -> Receipt:
-        """Take `amount` now, or raise and take nothing.
+        """Take the cost of one call now, or raise and take nothing.
+
+        Give an `amount`, or a `feature` (with `model` and `quantity`) for the catalog to
+        price: `receipt.quote` then says which price version it used. Every charge writes
+        a usage event; a refused one writes a `refused` event.
 
         Raises:
             AccountNotFound: no account has this id.
-            InvalidInput: a bad amount, member id, feature or metadata.
+            FeatureNotFound: the feature to price is unknown or inactive.
+            InvalidInput: a bad amount, feature, model, quantity, member id or metadata.
             AccountFrozen: the account may not spend.
             MemberNotFound, MemberCapExceeded: the member may not spend this.
             InsufficientCredits: the account cannot cover it (with required, available, shortfall).
             IdempotencyConflict: the key was used for a different request.
         """
         checked = check_account_id(account_id)
-        units = Credits.positive(amount)
-        member = None if member_id is None else check_account_id(member_id, field="member_id")
-        feat = check_text(feature, field="feature")
-        meta = check_metadata(metadata)
+        call = self._call(amount, feature, model, quantity, member_id, request_id, metadata)
         key = check_key(idempotency_key)
-        request = {"amount": units.units, "member_id": member, "feature": feat, "metadata": meta}
-        with transaction(self.db, self.clock) as books:
+        with self._refusals(checked, call), transaction(self.db, self.clock) as books:
             row = books.lock(checked)
             return once(
                 books,
                 row,
                 operation="charge",
                 key=key,
-                request=request,
+                request=call.request(),
                 result_type=Receipt,
-                effect=lambda: charges.charge(
-                    books, row, units, member_id=member, feature=feat, metadata=meta
-                ),
+                effect=lambda: charges.charge(books, row, call),
             )
+
+    @staticmethod
+    def _call(
+        amount: AmountLike | None,
+        feature: object,
+        model: object,
+        quantity: object,
+        member_id: str | None,
+        request_id: object,
+        metadata: dict[str, Any] | None,
+    ) -> Call:
+        member = None if member_id is None else check_account_id(member_id, field="member_id")
+        return read_call(
+            amount,
+            feature=feature,
+            model=model,
+            quantity=quantity,
+            member_id=member,
+            request_id=request_id,
+            metadata=check_metadata(metadata),
+        )
+
+    @contextmanager
+    def _refusals(self, account_id: str, call: Call) -> Iterator[None]:
+        """Record a `refused` usage event when the spend inside is refused, then re-raise."""
+        try:
+            yield
+        except (InsufficientCredits, Forbidden, MemberNotFound) as refused:
+            required = refused.required if isinstance(refused, InsufficientCredits) else None
+            with transaction(self.db, self.clock) as books:
+                record_refusal(books, account_id, call, required)
+            raise
 
     def hold(
         self,
         account_id: str,
-        amount: AmountLike,
+        amount: AmountLike | None = None,
         *,
         ttl: timedelta,
-        member_id: str | None = None,
         feature: str | None = None,
+        model: str | None = None,
+        quantity: Quantity | dict[str, int] | None = None,
+        member_id: str | None = None,
         metadata: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
     ) -> Receipt:
-        """Set `amount` aside for `ttl` before expensive work; `receipt.hold` is the hold.
+        """Set the cost of a call aside for `ttl` before expensive work; `receipt.hold` is it.
+
+        Give an `amount`, or a `feature` with `model` and the most `quantity` the work may
+        use (an LLM call's max tokens): `settle(hold, quantity=...)` then charges what was
+        really used, at the price version of the hold.
 
         Raises:
             AccountNotFound: no account has this id.
-            InvalidInput: a bad amount, ttl, member id, feature or metadata.
+            FeatureNotFound: the feature to price is unknown or inactive.
+            InvalidInput: a bad amount, ttl, feature, model, quantity, member id or metadata.
             AccountFrozen: the account may not spend.
             MemberNotFound, MemberCapExceeded: the member may not spend this.
-            InsufficientCredits: less than `amount` is available.
+            InsufficientCredits: less than the cost is available.
             IdempotencyConflict: the key was used for a different request.
         """
         checked = check_account_id(account_id)
-        units = Credits.positive(amount)
         life = check_ttl(ttl)
-        member = None if member_id is None else check_account_id(member_id, field="member_id")
-        feat = check_text(feature, field="feature")
-        meta = check_metadata(metadata)
+        call = self._call(amount, feature, model, quantity, member_id, None, metadata)
         key = check_key(idempotency_key)
-        request = {
-            "amount": units.units,
-            "ttl_s": life.total_seconds(),
-            "member_id": member,
-            "feature": feat,
-            "metadata": meta,
-        }
-        with transaction(self.db, self.clock) as books:
+        with self._refusals(checked, call), transaction(self.db, self.clock) as books:
             row = books.lock(checked)
             return once(
                 books,
                 row,
                 operation="hold",
                 key=key,
-                request=request,
+                request={**call.request(), "ttl_s": life.total_seconds()},
                 result_type=Receipt,
-                effect=lambda: holds.hold(
-                    books, row, units, ttl=life, member_id=member, feature=feat, metadata=meta
-                ),
+                effect=lambda: holds.hold(books, row, call, ttl=life),
             )
 
     def holding(
         self,
         account_id: str,
-        amount: AmountLike,
+        amount: AmountLike | None = None,
         *,
         ttl: timedelta,
-        member_id: str | None = None,
         feature: str | None = None,
+        model: str | None = None,
+        quantity: Quantity | dict[str, int] | None = None,
+        member_id: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> AbstractContextManager[HeldWork]:
-        """Hold now; settle when the block succeeds, release when it raises.
+        """Hold now; settle when the block succeeds, release (as failed) when it raises.
 
         Raises:
             The errors of `hold`, before the block runs.
         """
         receipt = self.hold(
-            account_id, amount, ttl=ttl, member_id=member_id, feature=feature, metadata=metadata
+            account_id,
+            amount,
+            ttl=ttl,
+            feature=feature,
+            model=model,
+            quantity=quantity,
+            member_id=member_id,
+            metadata=metadata,
         )
         assert receipt.hold is not None
         return HeldWork(self, receipt.hold)
@@ -485,26 +535,49 @@ class Engine:
             )
 
     def settle(
-        self, hold_id: HoldId, actual: AmountLike, *, idempotency_key: str | None = None
+        self,
+        hold_id: HoldId,
+        actual: AmountLike | None = None,
+        *,
+        quantity: Quantity | dict[str, int] | None = None,
+        latency_ms: int | None = None,
+        request_id: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Receipt:
         """Capture the actual cost of the held work and release the rest.
 
-        An actual above the hold takes the extra only if it is available; otherwise it
-        raises and the hold stays pending (settle for less, or release it).
+        Give the `actual` amount, or (for a priced hold) the `quantity` really used: it is
+        priced at the hold's price version, whatever price is in force now. An actual above
+        the hold takes the extra only if it is available; otherwise it raises and the hold
+        stays pending (settle for less, or release it).
 
         Raises:
             HoldNotFound: no hold has this id.
             HoldNotPending: the hold has ended (settled, released or expired).
-            InvalidInput: a negative or malformed amount.
+            InvalidInput: a negative or malformed amount, both or neither of actual and
+                quantity, or a quantity for a hold that was not priced.
             InsufficientCredits: the extra above the hold is not available.
             IdempotencyConflict: the key was used for a different request.
         """
         checked = HoldId(_id(hold_id, "hold_id"))
-        units = Credits.parse(actual, field="actual")
-        if units.units < 0:
+        if (actual is None) == (quantity is None):
+            raise InvalidInput(field="actual", reason="give the actual amount or the quantity")
+        units = None if actual is None else Credits.parse(actual, field="actual")
+        if units is not None and units.units < 0:
             raise InvalidInput(field="actual", reason="must not be negative")
+        used = check_quantity(quantity)
+        end = End(
+            request_id=check_text(request_id, field="request_id"),
+            latency_ms=check_latency(latency_ms),
+        )
         key = check_key(idempotency_key)
-        request = {"hold_id": checked, "actual": units.units}
+        request = {
+            "hold_id": checked,
+            "actual": None if units is None else units.units,
+            "quantity": quantity_data(used),
+            "latency_ms": end.latency_ms,
+            "request_id": end.request_id,
+        }
         with transaction(self.db, self.clock) as books:
             row, current = holds.locate(books, checked)
             return once(
@@ -514,19 +587,48 @@ class Engine:
                 key=key,
                 request=request,
                 result_type=Receipt,
-                effect=lambda: holds.settle(books, row, current, units),
+                effect=lambda: holds.settle(
+                    books,
+                    row,
+                    current,
+                    units if units is not None else holds.settle_quote(books, current, used),
+                    end,
+                ),
             )
 
-    def release(self, hold_id: HoldId, *, idempotency_key: str | None = None) -> Receipt:
-        """End a hold without spending: the work failed, its credits are available again.
+    def release(
+        self,
+        hold_id: HoldId,
+        *,
+        failure: str | None = None,
+        latency_ms: int | None = None,
+        request_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """End a hold without spending: its credits are available again.
+
+        Name a `failure` when the work failed: the usage event then says `failed` (with
+        the reason) instead of `released`, so failure rates are counted.
 
         Raises:
             HoldNotFound: no hold has this id.
             HoldNotPending: the hold has ended (settled, released or expired).
+            InvalidInput: a bad failure text, latency or request id.
             IdempotencyConflict: the key was used for a different request.
         """
         checked = HoldId(_id(hold_id, "hold_id"))
+        end = End(
+            request_id=check_text(request_id, field="request_id"),
+            latency_ms=check_latency(latency_ms),
+            failure=check_text(failure, field="failure"),
+        )
         key = check_key(idempotency_key)
+        request = {
+            "hold_id": checked,
+            "failure": end.failure,
+            "latency_ms": end.latency_ms,
+            "request_id": end.request_id,
+        }
         with transaction(self.db, self.clock) as books:
             row, current = holds.locate(books, checked)
             return once(
@@ -534,9 +636,9 @@ class Engine:
                 row,
                 operation="release",
                 key=key,
-                request={"hold_id": checked},
+                request=request,
                 result_type=Receipt,
-                effect=lambda: holds.release(books, row, current),
+                effect=lambda: holds.release(books, row, current, end),
             )
 
     def get_hold(self, hold_id: HoldId) -> Hold:

@@ -8,7 +8,10 @@ from creditgate.domain.accounts import Account, Member, OwnerKind
 from creditgate.domain.amounts import Credits
 from creditgate.domain.errors import InvalidInput, MemberNotFound
 from creditgate.domain.ids import AccountId
+from creditgate.domain.lots import LotSource
 from creditgate.engine.books import Books
+from creditgate.engine.catalog import welcome_credits
+from creditgate.engine.grants import grant
 from creditgate.storage import accounts as rows
 
 
@@ -25,9 +28,9 @@ def create(
     """Create the account, or return it unchanged when the id exists (get-or-create).
 
     Settings of an existing account change only through `update`, so a retried create
-    can never reset a wallet.
+    can never reset a wallet. A new account receives the catalog's welcome credits once.
     """
-    rows.insert_account(
+    created = rows.insert_account(
         conn,
         account_id=account_id,
         owner_kind=owner_kind,
@@ -36,7 +39,20 @@ def create(
         metadata=metadata,
         now=books.now,
     )
-    return books.lock(account_id).account
+    row = books.lock(account_id)
+    welcome = welcome_credits(conn) if created else None
+    if welcome is not None:
+        # Once per account: only the call that created the account grants them.
+        grant(
+            books,
+            row,
+            welcome,
+            source=LotSource.WELCOME,
+            expires_at=None,
+            priority=0,
+            metadata={},
+        )
+    return row.account
 
 
 def update(

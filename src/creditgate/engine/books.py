@@ -22,6 +22,7 @@ from creditgate.domain.errors import AccountFrozen, AccountNotFound, Insufficien
 from creditgate.domain.holds import Hold, HoldStatus
 from creditgate.domain.ids import AccountId, EntryId, HoldId, LotId
 from creditgate.domain.lots import Lot, plan_burn
+from creditgate.domain.pricing import PriceId, Quantity
 from creditgate.domain.results import Balance
 from creditgate.engine.clock import Clock
 from creditgate.storage import holds as hold_rows
@@ -117,6 +118,9 @@ class Books:
         source: str | None = None,
         member_id: str | None = None,
         feature: str | None = None,
+        model: str | None = None,
+        quantity: Quantity | None = None,
+        price_id: PriceId | None = None,
         actor: str | None = None,
         reason: str | None = None,
         metadata: dict[str, Any] | None = None,
@@ -158,6 +162,9 @@ class Books:
             metadata=metadata or {},
             created_at=self.now,
             effective_at=effective_at or self.now,
+            model=model,
+            quantity=quantity,
+            price_id=price_id,
         )
         return replace(entry, id=insert_entry(self.conn, row.pk, entry))
 

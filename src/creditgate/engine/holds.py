@@ -7,39 +7,44 @@ by whichever comes first of settle, release or the expiry of its ttl.
 
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
 
 from creditgate.domain.amounts import ZERO, Credits
 from creditgate.domain.entries import Entry, EntryKind, LotMove
-from creditgate.domain.errors import HoldNotFound, InsufficientCredits
+from creditgate.domain.errors import HoldNotFound, InsufficientCredits, InvalidInput
 from creditgate.domain.holds import Hold, HoldStatus, check_pending
 from creditgate.domain.ids import HoldId, LotId
 from creditgate.domain.lots import Lot, plan_burn, plan_capture
+from creditgate.domain.pricing import Quantity, Quote, quote
 from creditgate.domain.results import Receipt
+from creditgate.domain.usage import Outcome
 from creditgate.engine.books import Books
 from creditgate.engine.members import check_member_spend, count_spend
+from creditgate.engine.usage import Call, End
 from creditgate.storage import holds as hold_rows
 from creditgate.storage.accounts import AccountRow, lower_next_due_at
+from creditgate.storage.catalog import find_price
 from creditgate.storage.lots import pinned_lots, spendable_lots
 
 
-def hold(
-    books: Books,
-    row: AccountRow,
-    amount: Credits,
-    *,
-    ttl: timedelta,
-    member_id: str | None,
-    feature: str | None,
-    metadata: dict[str, Any],
-) -> Receipt:
-    """Set `amount` aside for `ttl`: available drops now, the balance when it settles.
+def hold(books: Books, row: AccountRow, call: Call, *, ttl: timedelta) -> Receipt:
+    """Price the call and set its cost aside for `ttl`.
+
+    Available drops now, the balance when it settles. A priced hold keeps its price
+    version: it settles at that price.
 
     Raises:
+        FeatureNotFound: the feature to price is unknown or inactive.
+        InvalidInput: no price covers the model, the quantity does not fit, or it is free.
         AccountFrozen: the account may not spend.
         MemberNotFound, MemberCapExceeded: the member may not spend this.
-        InsufficientCredits: less than `amount` is available.
+        InsufficientCredits: less than the cost is available.
     """
+    amount, quote = call.price(books)
+    if not amount:
+        raise InvalidInput(
+            field="quantity", reason="the call costs nothing: there is nothing to hold"
+        )
+    member_id, feature, metadata = call.member_id, call.feature, call.metadata
     books.check_can_spend(row)
     check_member_spend(books, row, member_id, amount.units)
     pins: tuple[LotMove, ...] = ()
@@ -58,6 +63,9 @@ def hold(
         created_at=books.now,
         expires_at=books.now + ttl,
         ended_at=None,
+        model=call.model,
+        quantity=call.quantity,
+        price_id=None if quote is None else quote.price_id,
     )
     made = replace(draft, id=hold_rows.insert_hold(books.conn, row.pk, draft))
     lower_next_due_at(row, made.expires_at)
@@ -69,9 +77,12 @@ def hold(
         hold_id=made.id,
         member_id=member_id,
         feature=feature,
+        model=made.model,
+        quantity=made.quantity,
+        price_id=made.price_id,
         metadata=metadata,
     )
-    return Receipt(entry=entry, balance=books.balance(row), hold=made)
+    return Receipt(entry=entry, balance=books.balance(row), hold=made, quote=quote)
 
 
 def locate(books: Books, hold_id: HoldId) -> tuple[AccountRow, Hold]:
@@ -123,13 +134,32 @@ def extend(
         hold_id=current.id,
         member_id=current.member_id,
         feature=current.feature,
+        model=current.model,
+        price_id=current.price_id,
     )
     grown = replace(current, amount=current.amount + more, expires_at=expires_at)
     return Receipt(entry=entry, balance=books.balance(row), hold=grown)
 
 
-def settle(books: Books, row: AccountRow, current: Hold, actual: Credits) -> Receipt:
-    """Capture the actual cost and release the rest of the hold.
+def settle_quote(books: Books, current: Hold, quantity: Quantity | None) -> Quote:
+    """The cost of the quantity really used, at the price version the hold was priced at.
+
+    Raises:
+        InvalidInput: the hold was set aside as an amount, or the quantity does not fit.
+    """
+    if current.price_id is None:
+        reason = f"hold {current.id} was set aside as an amount: settle it with an amount"
+        raise InvalidInput(field="quantity", reason=reason)
+    price = find_price(books.conn, current.price_id)
+    assert price is not None, "a hold's price version is never deleted"
+    assert price.rule is not None, "a hold is priced at a live version"
+    return quote(price, model=current.model, quantity=quantity)
+
+
+def settle(
+    books: Books, row: AccountRow, current: Hold, actual: Credits | Quote, end: End
+) -> Receipt:
+    """Capture the actual cost (an amount, or a quote of the quantity used); release the rest.
 
     The capture comes from the hold's pinned lots first; an actual above the hold takes
     the extra from what is available, or raises and leaves the hold pending.
@@ -141,6 +171,8 @@ def settle(books: Books, row: AccountRow, current: Hold, actual: Credits) -> Rec
         InsufficientCredits: the extra above the hold is not available.
     """
     check_pending(current, books.now)
+    priced = actual if isinstance(actual, Quote) else None
+    actual = actual.amount if isinstance(actual, Quote) else actual
     extra = actual.units - current.amount.units
     if extra > 0:
         books.check_can_spend(row)
@@ -171,12 +203,19 @@ def settle(books: Books, row: AccountRow, current: Hold, actual: Credits) -> Rec
         hold_id=current.id,
         member_id=current.member_id,
         feature=current.feature,
+        model=current.model,
+        quantity=None if priced is None else priced.quantity,
+        price_id=None if priced is None else priced.price_id,
     )
-    return _ended(books, row, current, entry, pinned, HoldStatus.SETTLED, actual)
+    end.record(books, row, current, entry, Outcome.SUCCEEDED, actual)
+    receipt = _ended(books, row, current, entry, pinned, HoldStatus.SETTLED, actual)
+    return replace(receipt, quote=priced)
 
 
-def release(books: Books, row: AccountRow, current: Hold) -> Receipt:
+def release(books: Books, row: AccountRow, current: Hold, end: End) -> Receipt:
     """End a hold without spending: everything it set aside is available again.
+
+    Its usage event says `failed` when the end names a failure, else `released`.
 
     Raises:
         HoldNotPending: the hold has ended (settled, released, or past its ttl).
@@ -191,7 +230,10 @@ def release(books: Books, row: AccountRow, current: Hold) -> Receipt:
         hold_id=current.id,
         member_id=current.member_id,
         feature=current.feature,
+        model=current.model,
     )
+    outcome = Outcome.RELEASED if end.failure is None else Outcome.FAILED
+    end.record(books, row, current, entry, outcome, current.amount)
     return _ended(books, row, current, entry, pinned, HoldStatus.RELEASED, None)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Row, Select, func, insert, select
 from creditgate.domain.amounts import Credits
 from creditgate.domain.entries import Entry, EntryKind, LotMove
 from creditgate.domain.ids import AccountId, EntryId, HoldId, LotId
+from creditgate.domain.pricing import PriceId, check_quantity, quantity_data
 from creditgate.storage.tables import accounts, entries, entry_lots
 
 _insert_entry = insert(entries).returning(entries.c.id)
@@ -34,6 +35,9 @@ def insert_entry(conn: Connection, account_pk: int, entry: Entry) -> EntryId:
         "source": entry.source,
         "member_id": entry.member_id,
         "feature": entry.feature,
+        "model": entry.model,
+        "quantity": quantity_data(entry.quantity),
+        "price_id": entry.price_id,
         "actor": entry.actor,
         "reason": entry.reason,
         "metadata": entry.metadata,
@@ -81,6 +85,9 @@ def _entry(row: Row[Any], moves: tuple[LotMove, ...]) -> Entry:
         metadata=row.metadata or {},
         created_at=row.created_at,
         effective_at=row.effective_at,
+        model=row.model,
+        quantity=check_quantity(row.quantity),
+        price_id=None if row.price_id is None else PriceId(row.price_id),
     )
 
 

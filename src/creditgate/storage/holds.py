@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 from creditgate.domain.amounts import Credits
 from creditgate.domain.holds import Hold, HoldStatus
 from creditgate.domain.ids import AccountId, HoldId, LotId
+from creditgate.domain.pricing import PriceId, check_quantity, quantity_data
 from creditgate.storage.tables import accounts, entries, entry_lots, holds
 
 
@@ -25,6 +26,9 @@ def _hold(account_id: AccountId, row: Row[Any]) -> Hold:
         created_at=row.created_at,
         expires_at=row.expires_at,
         ended_at=row.ended_at,
+        model=row.model,
+        quantity=check_quantity(row.quantity),
+        price_id=None if row.price_id is None else PriceId(row.price_id),
     )
 
 
@@ -41,6 +45,9 @@ def insert_hold(conn: Connection, account_pk: int, hold: Hold) -> HoldId:
         "captured": None,
         "member_id": hold.member_id,
         "feature": hold.feature,
+        "model": hold.model,
+        "quantity": quantity_data(hold.quantity),
+        "price_id": hold.price_id,
         "metadata": hold.metadata,
         "created_at": hold.created_at,
         "expires_at": hold.expires_at,

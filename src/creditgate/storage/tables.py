@@ -1,4 +1,7 @@
-"""The schema. Every table but `creditgate_meta` carries `account_id`.
+"""The schema. Every table but `creditgate_meta` and the catalog carries `account_id`.
+
+The catalog (features, prices, catalog settings) is shared by every account: it is small,
+read on every priced call, and replicated whole rather than distributed.
 
 Mutable state (accounts, lots, holds, members) is guarded by CHECK constraints that pair
 with the engine's assertions; the ledger (entries, entry_lots) is append-only, enforced by
@@ -27,6 +30,7 @@ from creditgate.domain.accounts import OwnerKind
 from creditgate.domain.entries import EntryKind
 from creditgate.domain.holds import HoldStatus
 from creditgate.domain.lots import LotSource
+from creditgate.domain.usage import Outcome
 from creditgate.storage.types import UtcDateTime, enum_check, enum_column
 
 metadata = MetaData(
@@ -43,6 +47,9 @@ Id = BigInteger().with_variant(Integer(), "sqlite")
 """Surrogate keys: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite."""
 
 JsonObject = JSON().with_variant(JSON(none_as_null=True), "postgresql")
+
+JsonValue = JSON(none_as_null=True)
+"""A usage quantity: a number, or token counts by kind; SQL NULL when there is none."""
 
 meta = Table(
     "creditgate_meta",
@@ -119,6 +126,9 @@ holds = Table(
     Column("captured", BigInteger, nullable=True),
     Column("member_id", String(200), nullable=True),
     Column("feature", String(200), nullable=True),
+    Column("model", String(101), nullable=True),
+    Column("quantity", JsonValue, nullable=True),
+    Column("price_id", Id, ForeignKey("prices.id"), nullable=True),
     Column("metadata", JsonObject, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
@@ -148,6 +158,9 @@ entries = Table(
     Column("source", String(32), nullable=True),
     Column("member_id", String(200), nullable=True),
     Column("feature", String(200), nullable=True),
+    Column("model", String(101), nullable=True),
+    Column("quantity", JsonValue, nullable=True),
+    Column("price_id", Id, ForeignKey("prices.id"), nullable=True),
     Column("actor", String(200), nullable=True),
     Column("reason", String(500), nullable=True),
     Column("metadata", JsonObject, nullable=False),
@@ -193,6 +206,75 @@ idempotency_keys = Table(
     Column("created_at", UtcDateTime, nullable=False),
     PrimaryKeyConstraint("account_id", "operation", "key"),
 )
+
+features = Table(
+    "features",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(100), nullable=False, unique=True),
+    Column("name", String(500), nullable=False),
+    Column("category", String(500), nullable=True, index=True),
+    Column("description", String(500), nullable=True),
+    Column("is_active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+DEFAULT_MODEL = ""
+"""How the feature-wide default price stores its model: NULLs would escape the unique key."""
+
+prices = Table(
+    "prices",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("feature_id", Id, ForeignKey("features.id"), nullable=False),
+    Column("model", String(101), nullable=False),
+    Column("version", Integer, nullable=False),
+    # The rule as data (`pricing.rule_data`); NULL retires the model's price.
+    Column("rule", JsonValue, nullable=True),
+    Column("minimum", BigInteger, nullable=True),
+    Column("effective_from", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("version >= 1", name="version_positive"),
+    CheckConstraint("minimum IS NULL OR minimum >= 0", name="minimum_not_negative"),
+    UniqueConstraint("feature_id", "model", "version"),
+)
+
+catalog_settings = Table(
+    "catalog_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+usage_events = Table(
+    "usage_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("member_id", String(200), nullable=True),
+    Column("feature", String(200), nullable=True),
+    Column("model", String(101), nullable=True),
+    Column("quantity", JsonValue, nullable=True),
+    Column("credits", BigInteger, nullable=False),
+    enum_column("outcome"),
+    Column("latency_ms", BigInteger, nullable=True),
+    Column("request_id", String(200), nullable=True),
+    Column("metadata", JsonObject, nullable=False),
+    Column("entry_id", Id, ForeignKey("entries.id"), nullable=True),
+    Column("hold_id", Id, ForeignKey("holds.id"), nullable=True),
+    Column("price_id", Id, ForeignKey("prices.id"), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    enum_check("outcome", Outcome),
+    CheckConstraint("credits >= 0", name="credits_not_negative"),
+    CheckConstraint("latency_ms IS NULL OR latency_ms >= 0", name="latency_not_negative"),
+    Index("ix_usage_events_account_id_created_at", "account_id", "created_at"),
+    Index("ix_usage_events_feature_created_at", "feature", "created_at"),
+    Index("ix_usage_events_created_at", "created_at"),
+)
+
+CATALOG_TABLES = ("features", "prices", "catalog_settings")
+"""Shared by every account: the only tables without `account_id` besides `creditgate_meta`."""
 
 LEDGER_TABLES = ("entries", "entry_lots")
 """Append-only tables: triggers refuse UPDATE and DELETE on them."""
