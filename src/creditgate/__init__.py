@@ -11,6 +11,7 @@ the errors. Everything else is internal.
 
 from creditgate.domain.accounts import Account, Member, OwnerKind
 from creditgate.domain.amounts import SCALE, Credits
+from creditgate.domain.catalog import Catalog, Change, ChangeKind, FeatureSpec
 from creditgate.domain.entries import Entry, EntryKind, LotMove
 from creditgate.domain.errors import (
     AccountFrozen,
@@ -30,7 +31,6 @@ from creditgate.domain.errors import (
     MemberNotFound,
     NotFound,
 )
-from creditgate.domain.catalog import Catalog, Change, ChangeKind, FeatureSpec
 from creditgate.domain.holds import Hold, HoldStatus
 from creditgate.domain.lots import LotSource
 from creditgate.domain.pricing import (

@@ -223,12 +223,6 @@ def test_parse_catalog_reports_a_duplicate_key_with_both_spellings_valid() -> No
     assert "llm.chat" in raised.value.reason
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="a price whose rule is a TOML array reaches parse_rule's dict lookup and raises "
-    "TypeError instead of InvalidInput",
-)
 def test_parse_catalog_refuses_a_rule_written_as_an_array() -> None:
     data = {"features": [feature("a", prices=[{"rule": ["flat"], "credits": "1"}])]}
 

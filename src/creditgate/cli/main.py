@@ -6,19 +6,27 @@ call and prints its result. Errors print `error: <message> [code]` and exit 1; u
 errors exit 2.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 import typer
 
+from creditgate.cli import catalog as catalog_commands
 from creditgate.cli import demo as demo_script
+from creditgate.cli.context import (
+    DatabaseOpt,
+    KeyOpt,
+    ModelOpt,
+    QuantityOpt,
+    open_engine,
+    parse_instant,
+    parse_quantity,
+    settings_for,
+)
 from creditgate.cli.output import (
     balance_line,
     echo_lines,
     entry_line,
-    failures,
     hold_line,
     receipt_lines,
 )
@@ -26,8 +34,6 @@ from creditgate.domain.accounts import OwnerKind
 from creditgate.domain.entries import EntryKind
 from creditgate.domain.ids import EntryId, HoldId
 from creditgate.domain.lots import LotSource
-from creditgate.engine import Engine
-from creditgate.settings import Settings
 from creditgate.storage import migrate
 from creditgate.storage.database import Database
 
@@ -41,53 +47,13 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts (wallets).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
-
-DatabaseOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--database",
-        "-d",
-        help="SQLite path or URL, or PostgreSQL URL.",
-        envvar="CREDITGATE_DATABASE_URL",
-    ),
-]
-KeyOpt = Annotated[
-    str | None, typer.Option("--key", help="Idempotency key: a retry takes effect once.")
-]
-
-
-def _settings(database: str | None) -> Settings:
-    return Settings() if database is None else Settings(database_url=database)
-
-
-@contextmanager
-def _engine(database: str | None) -> Iterator[Engine]:
-    """Open the engine for one command, print a creditgate error as one line, then close."""
-    settings = _settings(database)
-    with failures():
-        engine = Engine(Database(settings.database_url, sqlite_sync=settings.sqlite_synchronous))
-        try:
-            yield engine
-        finally:
-            engine.close()
-
-
-def _instant(value: str | None, option: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            "an ISO 8601 time, e.g. 2026-12-31T23:59:59Z", param_hint=option
-        ) from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+catalog_commands.register(app)
 
 
 @db_app.command("upgrade")
 def db_upgrade(database: DatabaseOpt = None) -> None:
     """Apply pending migrations (the other commands do this on their own too)."""
-    settings = _settings(database)
+    settings = settings_for(database)
     db = Database(settings.database_url, sqlite_sync=settings.sqlite_synchronous)
     migrate.upgrade(db)
     typer.echo(f"database at revision {migrate.current(db)} (head {migrate.head()})")
@@ -105,7 +71,7 @@ def accounts_create(
     database: DatabaseOpt = None,
 ) -> None:
     """Create an account for the app's id (or show the existing one)."""
-    with _engine(database) as engine:
+    with open_engine(database) as engine:
         account = engine.create_account(
             account_id, owner_kind=kind, floor=floor, is_unlimited=unlimited
         )
@@ -116,7 +82,7 @@ def accounts_create(
 @accounts_app.command("show")
 def accounts_show(account_id: str, database: DatabaseOpt = None) -> None:
     """Show an account: settings, balance, lifetime figures."""
-    with _engine(database) as engine:
+    with open_engine(database) as engine:
         account = engine.get_account(account_id)
         flags = [
             f
@@ -145,8 +111,8 @@ def grant(
     database: DatabaseOpt = None,
 ) -> None:
     """Grant credits as a new lot."""
-    expiry = _instant(expires_at, "--expires-at")
-    with _engine(database) as engine:
+    expiry = parse_instant(expires_at, "--expires-at")
+    with open_engine(database) as engine:
         receipt = engine.grant(
             account_id,
             amount,
@@ -158,21 +124,36 @@ def grant(
         echo_lines(receipt_lines(receipt))
 
 
+FeatureOpt = Annotated[
+    str | None, typer.Option(help="Feature key, e.g. image.generate: priced by the catalog.")
+]
+MemberOpt = Annotated[str | None, typer.Option(help="Member spending an organization's wallet.")]
+AmountArg = Annotated[
+    str | None, typer.Argument(help="Credits; omit to let the catalog price the feature.")
+]
+
+
 @app.command()
 def charge(
     account_id: str,
-    amount: str,
-    feature: Annotated[str | None, typer.Option(help="Feature key, e.g. image.generate.")] = None,
-    member: Annotated[
-        str | None, typer.Option(help="Member spending an organization's wallet.")
-    ] = None,
+    amount: AmountArg = None,
+    feature: FeatureOpt = None,
+    model: ModelOpt = None,
+    quantity: QuantityOpt = None,
+    member: MemberOpt = None,
     key: KeyOpt = None,
     database: DatabaseOpt = None,
 ) -> None:
-    """Take credits now, or fail and take nothing."""
-    with _engine(database) as engine:
+    """Take credits now (an amount, or a feature's price), or fail and take nothing."""
+    with open_engine(database) as engine:
         receipt = engine.charge(
-            account_id, amount, feature=feature, member_id=member, idempotency_key=key
+            account_id,
+            amount,
+            feature=feature,
+            model=model,
+            quantity=parse_quantity(quantity),
+            member_id=member,
+            idempotency_key=key,
         )
         echo_lines(receipt_lines(receipt))
 
@@ -180,20 +161,24 @@ def charge(
 @app.command()
 def hold(
     account_id: str,
-    amount: str,
+    amount: AmountArg = None,
     ttl: Annotated[int, typer.Option(help="Seconds before the hold expires.")] = 300,
-    feature: Annotated[str | None, typer.Option(help="Feature key.")] = None,
-    member: Annotated[str | None, typer.Option(help="Member of an organization.")] = None,
+    feature: FeatureOpt = None,
+    model: ModelOpt = None,
+    quantity: QuantityOpt = None,
+    member: MemberOpt = None,
     key: KeyOpt = None,
     database: DatabaseOpt = None,
 ) -> None:
-    """Set credits aside before expensive work."""
-    with _engine(database) as engine:
+    """Set credits aside before expensive work (an amount, or a feature's price)."""
+    with open_engine(database) as engine:
         receipt = engine.hold(
             account_id,
             amount,
             ttl=timedelta(seconds=ttl),
             feature=feature,
+            model=model,
+            quantity=parse_quantity(quantity),
             member_id=member,
             idempotency_key=key,
         )
@@ -203,22 +188,39 @@ def hold(
 @app.command()
 def extend(hold_id: int, more: str, key: KeyOpt = None, database: DatabaseOpt = None) -> None:
     """Grow a pending hold from what is available."""
-    with _engine(database) as engine:
+    with open_engine(database) as engine:
         echo_lines(receipt_lines(engine.extend(HoldId(hold_id), more, idempotency_key=key)))
 
 
 @app.command()
-def settle(hold_id: int, actual: str, key: KeyOpt = None, database: DatabaseOpt = None) -> None:
-    """Capture the actual cost of a hold and release the rest."""
-    with _engine(database) as engine:
-        echo_lines(receipt_lines(engine.settle(HoldId(hold_id), actual, idempotency_key=key)))
+def settle(
+    hold_id: int,
+    actual: Annotated[
+        str | None, typer.Argument(help="Credits; omit and give --quantity for a priced hold.")
+    ] = None,
+    quantity: QuantityOpt = None,
+    key: KeyOpt = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Capture the actual cost of a hold (an amount, or the quantity used) and release the rest."""
+    with open_engine(database) as engine:
+        receipt = engine.settle(
+            HoldId(hold_id), actual, quantity=parse_quantity(quantity), idempotency_key=key
+        )
+        echo_lines(receipt_lines(receipt))
 
 
 @app.command()
-def release(hold_id: int, key: KeyOpt = None, database: DatabaseOpt = None) -> None:
-    """End a hold without spending (the work failed)."""
-    with _engine(database) as engine:
-        echo_lines(receipt_lines(engine.release(HoldId(hold_id), idempotency_key=key)))
+def release(
+    hold_id: int,
+    failure: Annotated[str | None, typer.Option(help="Why the work failed.")] = None,
+    key: KeyOpt = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """End a hold without spending (the work failed, or was not needed)."""
+    with open_engine(database) as engine:
+        receipt = engine.release(HoldId(hold_id), failure=failure, idempotency_key=key)
+        echo_lines(receipt_lines(receipt))
 
 
 @app.command()
@@ -232,7 +234,7 @@ def refund(
     database: DatabaseOpt = None,
 ) -> None:
     """Refund a charge or a settled hold, fully or partly."""
-    with _engine(database) as engine:
+    with open_engine(database) as engine:
         receipt = engine.refund(EntryId(entry_id), amount, reason=reason, idempotency_key=key)
         echo_lines(receipt_lines(receipt))
 
@@ -247,7 +249,7 @@ def adjust(
     database: DatabaseOpt = None,
 ) -> None:
     """Correct a balance by a signed amount, with a reason and an actor."""
-    with _engine(database) as engine:
+    with open_engine(database) as engine:
         receipt = engine.adjust(account_id, amount, reason=reason, actor=actor, idempotency_key=key)
         echo_lines(receipt_lines(receipt))
 
@@ -261,7 +263,7 @@ def transfer(
     database: DatabaseOpt = None,
 ) -> None:
     """Move credits from one account to another."""
-    with _engine(database) as engine:
+    with open_engine(database) as engine:
         result = engine.transfer(from_account_id, to_account_id, amount, idempotency_key=key)
         echo_lines([entry_line(result.debit), entry_line(result.credit)])
         echo_lines([balance_line(result.from_balance), balance_line(result.to_balance)])
@@ -279,7 +281,7 @@ def history(
     database: DatabaseOpt = None,
 ) -> None:
     """List an account's ledger entries, newest first."""
-    with _engine(database) as engine:
+    with open_engine(database) as engine:
         page = engine.history(account_id, kinds=kind, feature=feature, limit=limit, cursor=cursor)
         echo_lines([entry_line(e) for e in page.items])
         if page.next_cursor is not None:
@@ -289,14 +291,14 @@ def history(
 @app.command("hold-show")
 def hold_show(hold_id: int, database: DatabaseOpt = None) -> None:
     """Show a hold and its status as of now."""
-    with _engine(database) as engine:
+    with open_engine(database) as engine:
         typer.echo(hold_line(engine.get_hold(HoldId(hold_id))))
 
 
 @app.command()
 def expire(database: DatabaseOpt = None) -> None:
     """Write the entries of lots and holds that have fallen due (run from cron)."""
-    with _engine(database) as engine:
+    with open_engine(database) as engine:
         done = engine.expire()
         typer.echo(
             f"expired {done.lots_expired} lots ({done.credits_expired} credits) and "
@@ -307,7 +309,7 @@ def expire(database: DatabaseOpt = None) -> None:
 @app.command()
 def verify(database: DatabaseOpt = None) -> None:
     """Recompute every account from its ledger; exit 1 on any mismatch."""
-    with _engine(database) as engine:
+    with open_engine(database) as engine:
         report = engine.verify()
     for problem in report.problems:
         typer.echo(f"{problem.check}: {problem.account_id or '-'}: {problem.detail}")
@@ -320,7 +322,7 @@ def verify(database: DatabaseOpt = None) -> None:
 @app.command()
 def demo(database: DatabaseOpt = None) -> None:
     """Walk through a small AI app's credits on the database (safe to run again)."""
-    with _engine(database) as engine:
+    with open_engine(database) as engine:
         demo_script.run(engine, typer.echo)
 
 

@@ -8,7 +8,9 @@ import typer
 from creditgate.domain.entries import Entry
 from creditgate.domain.errors import CreditgateError
 from creditgate.domain.holds import Hold
+from creditgate.domain.pricing import Price, rule_data
 from creditgate.domain.results import Balance, Receipt
+from creditgate.domain.usage import UsageEvent
 
 
 @contextmanager
@@ -43,6 +45,8 @@ def hold_line(hold: Hold) -> str:
 def receipt_lines(receipt: Receipt) -> list[str]:
     """The entry written and the account's figures after it."""
     lines = [entry_line(receipt.entry)]
+    if receipt.quote is not None:
+        lines.append(f"  priced: {receipt.quote.breakdown}")
     if receipt.hold is not None:
         lines.append(hold_line(receipt.hold))
     lines.append(balance_line(receipt.balance))
@@ -57,6 +61,9 @@ def entry_line(entry: Entry) -> str:
         for name, value in (
             ("source", entry.source),
             ("feature", entry.feature),
+            ("model", entry.model),
+            ("quantity", entry.quantity),
+            ("price", entry.price_id),
             ("member", entry.member_id),
             ("hold", entry.hold_id),
             ("ref", entry.ref_entry_id),
@@ -76,3 +83,31 @@ def echo_lines(lines: Sequence[str]) -> None:
     """Print lines to stdout."""
     for line in lines:
         typer.echo(line)
+
+
+def price_line(price: Price) -> str:
+    """One price version: model, rule, version and when it took effect."""
+    model = "(default)" if price.model is None else price.model
+    rule = "retired" if price.rule is None else _rule_text(price)
+    return f"{model}: {rule}  v{price.version} since {price.effective_from:%Y-%m-%d %H:%M:%S}Z"
+
+
+def _rule_text(price: Price) -> str:
+    assert price.rule is not None
+    data = rule_data(price.rule)
+    kind = data.pop("rule")
+    fields = ", ".join(f"{name}={value}" for name, value in data.items())
+    minimum = "" if price.minimum is None else f", minimum={price.minimum}"
+    return f"{kind} {fields}{minimum}"
+
+
+def usage_line(event: UsageEvent) -> str:
+    """One usage event: when, who, what, how much, and how it ended."""
+    model = "" if event.model is None else f" [{event.model}]"
+    quantity = "" if event.quantity is None else f" x{event.quantity}"
+    latency = "" if event.latency_ms is None else f" {event.latency_ms} ms"
+    return (
+        f"{event.created_at:%Y-%m-%d %H:%M:%S}  {event.account_id}  "
+        f"{event.feature or '-'}{model}{quantity}  {event.credits} credits  "
+        f"{event.outcome}{latency}"
+    )

@@ -175,7 +175,17 @@ def _label(feature: str, model: str | None) -> str:
 
 
 def _describe(spec: PriceSpec) -> str:
-    return ", ".join(f"{k}={v}" for k, v in price_data(spec).items() if k != "model")
+    parts = []
+    for name, value in price_data(spec).items():
+        if name == "tiers" and isinstance(value, list):
+            value = "; ".join(
+                f"up to {t['up_to']}: {t['credits']}" if "up_to" in t else f"above: {t['credits']}"
+                for t in value
+            )
+            parts.append(f"tiers=[{value}]")
+        elif name != "model":
+            parts.append(f"{name}={value}")
+    return ", ".join(parts)
 
 
 def _feature_changes(now: FeatureSpec, want: FeatureSpec) -> list[Change]:
@@ -197,7 +207,7 @@ def _feature_changes(now: FeatureSpec, want: FeatureSpec) -> list[Change]:
                     kind=ChangeKind.SET_PRICE, feature=want, price=spec, model=model, detail=detail
                 )
             )
-    for model in current.keys() - wanted.keys():
+    for model in sorted(current.keys() - wanted.keys(), key=lambda m: (m is not None, m or "")):
         detail = f"- price {_label(want.key, model)}"
         changes.append(
             Change(kind=ChangeKind.RETIRE_PRICE, feature=want, model=model, detail=detail)

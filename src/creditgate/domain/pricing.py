@@ -563,7 +563,7 @@ def parse_price(data: Mapping[str, object], where: str = "price") -> PriceSpec:
 
 
 def rule_data(rule: Rule) -> dict[str, object]:
-    """The data form of a rule: amounts as decimal text, defaults left out (canonical)."""
+    """The data form of a rule: amounts as decimal text, a default rounding left out."""
     data: dict[str, object] = {"rule": rule.kind}
     if isinstance(rule, Flat):
         data["credits"] = str(rule.credits)
