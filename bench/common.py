@@ -312,19 +312,30 @@ def alternate(
     return a, b
 
 
-def report(label: str, figure: Rate, floor: Rate, *, unit: str, target: float | None) -> None:
+def report(
+    label: str,
+    figure: Rate,
+    floor: Rate,
+    *,
+    unit: str,
+    target: float | None,
+    floor_label: str = "floor",
+    target_label: str = "target",
+) -> None:
     """Print `label: N unit/s | floor F ops/s | ratio R | gap G ms`, and any target's outcome.
 
     The gap is the wall time one more operation of the figure costs over one of the floor.
+    `floor_label` names what the figure is measured against (`floor` unless the script
+    compares with something else) and `target_label` how the target reads (`target 0.50`).
     """
     ratio = figure.per_s / floor.per_s if floor.per_s else 0.0
     gap_ms = (1 / figure.per_s - 1 / floor.per_s) * 1000 if ratio else 0.0
     line = (
-        f"{label}: {figure.per_s:,.0f} {unit}/s | floor {floor.per_s:,.0f} ops/s"
+        f"{label}: {figure.per_s:,.0f} {unit}/s | {floor_label} {floor.per_s:,.0f} ops/s"
         f" | ratio {ratio:.2f} | gap {gap_ms:+.2f} ms"
     )
     if target is not None:
-        line += f" | target {target:.2f} {'met' if ratio >= target else 'MISSED'}"
+        line += f" | {target_label} {target:.2f} {'met' if ratio >= target else 'MISSED'}"
     print(line, flush=True)
 
 
@@ -354,9 +365,7 @@ class Floor:
             _create_floor_schema(conn, backend, accounts)
 
     def _connect(self) -> AbstractContextManager[sqlite3.Connection | psycopg.Connection]:
-        if self.backend == "sqlite":
-            return _sqlite_floor_connection(sqlite_path(self.url))
-        return _pg_floor_connection(self.url)
+        return floor_connection(self.backend, self.url)
 
     def worker(self, *, threads: int, accounts: int) -> Worker:
         """Threads that charge 1 unit per operation, spread as `pick` says."""
@@ -390,6 +399,18 @@ _SQLITE_UPDATE = _FLOOR_UPDATE.format(p="?")
 _SQLITE_INSERT = _FLOOR_INSERT.format(p="?")
 _PG_UPDATE = _FLOOR_UPDATE.format(p="%s")
 _PG_INSERT = _FLOOR_INSERT.format(p="%s")
+
+
+def floor_connection(
+    backend: Backend, url: str
+) -> AbstractContextManager[sqlite3.Connection | psycopg.Connection]:
+    """A connection of the floor's own driver and settings (stdlib sqlite3, or psycopg 3).
+
+    Any database will do: the floor's, or an engine's when a script reads it by hand.
+    """
+    if backend == "sqlite":
+        return _sqlite_floor_connection(sqlite_path(url))
+    return _pg_floor_connection(url)
 
 
 @contextmanager

@@ -24,5 +24,10 @@ def test_readme_python_example_prints_its_commented_figures(
         engine = namespace["engine"]
         engine.close()  # type: ignore[attr-defined]
 
-    assert out.getvalue().splitlines() == ["0.5 49.5", "1000 29.5 970.5"]
+    assert out.getvalue().splitlines() == [
+        "3 57",
+        "40 s = 3 x 15 s x 1 credit = 3 credits",
+        "False 50 32",
+        "50 32 18",
+    ]
     assert (tmp_path / "credits.db").exists()
