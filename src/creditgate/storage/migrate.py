@@ -14,18 +14,19 @@ from creditgate.storage.tables import meta
 _SCRIPTS = Path(__file__).parent / "migrations"
 
 
-def _config() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(_SCRIPTS))
-    return config
+def config() -> Config:
+    """Alembic's configuration for this package's migrations."""
+    made = Config()
+    made.set_main_option("script_location", str(_SCRIPTS))
+    return made
 
 
 def upgrade(db: Database, revision: str = "head") -> None:
     """Bring the schema to `revision` (the newest by default), in one transaction."""
     with db.write() as conn:
-        config = _config()
-        config.attributes["connection"] = conn
-        command.upgrade(config, revision)
+        alembic_config = config()
+        alembic_config.attributes["connection"] = conn
+        command.upgrade(alembic_config, revision)
 
 
 def current(db: Database) -> str | None:
@@ -36,7 +37,7 @@ def current(db: Database) -> str | None:
 
 def head() -> str:
     """The newest revision this package ships."""
-    revision = ScriptDirectory.from_config(_config()).get_current_head()
+    revision = ScriptDirectory.from_config(config()).get_current_head()
     assert revision is not None
     return revision
 

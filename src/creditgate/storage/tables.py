@@ -128,7 +128,8 @@ holds = Table(
     Column("feature", String(200), nullable=True),
     Column("model", String(101), nullable=True),
     Column("quantity", JsonValue, nullable=True),
-    Column("price_id", Id, ForeignKey("prices.id"), nullable=True),
+    # A price version; no foreign key (see `entries.price_id`).
+    Column("price_id", Id, nullable=True),
     Column("metadata", JsonObject, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
@@ -160,7 +161,10 @@ entries = Table(
     Column("feature", String(200), nullable=True),
     Column("model", String(101), nullable=True),
     Column("quantity", JsonValue, nullable=True),
-    Column("price_id", Id, ForeignKey("prices.id"), nullable=True),
+    # The price version a priced entry used. No foreign key: on SQLite one would force a
+    # copy of the whole ledger to add or drop the column; price versions are never deleted
+    # once used, and `verify` reads them.
+    Column("price_id", Id, nullable=True),
     Column("actor", String(200), nullable=True),
     Column("reason", String(500), nullable=True),
     Column("metadata", JsonObject, nullable=False),
