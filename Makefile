@@ -36,6 +36,7 @@ bench: setup ## Run the benchmarks (minutes): figures against the hand-written f
 	$(RUN) python bench/charge.py
 	$(RUN) python bench/hold_settle.py
 	$(RUN) python bench/growth.py
+	$(RUN) python bench/pricing.py
 
 ci: check test ## What CI runs
 

@@ -316,7 +316,7 @@ def run(args: argparse.Namespace) -> None:
         for setup in setups:
             quote_rates(setup, seconds=args.seconds)
 
-        note(f"group 2: charges per second, priced against the same amount raw (aim >= {AIM})")
+        note(f"group 2: charges per second, priced against the same amount raw (aim >= {AIM:.2f})")
         if "sqlite" in chosen and args.threads != [1]:
             note("sqlite charges run with 1 thread only: its writers queue on one lock")
         for setup in setups:

@@ -23,6 +23,16 @@ def seeded(db_url: str, preset: str = "media-studio") -> None:
     assert code == 0, err
 
 
+def studio_account(db_url: str, credits: str = "60") -> None:
+    """The media-studio catalog and `user_1` holding exactly `credits`.
+
+    The account exists before the catalog, so no welcome credits join the granted ones.
+    """
+    run(db_url, "accounts", "create", "user_1")
+    run(db_url, "grant", "user_1", credits)
+    seeded(db_url)
+
+
 def exported(db_url: str) -> str:
     code, out, err = run(db_url, "catalog", "export")
     assert code == 0, err
@@ -297,8 +307,7 @@ def test_quote_exits_2_on_a_bad_quantity(db_url: str, quantity: str) -> None:
 def test_check_exits_by_whether_the_account_can_pay(
     db_url: str, feature: str, quantity: str, expected_code: int, expected_out: str
 ) -> None:
-    seeded(db_url)
-    run(db_url, "accounts", "create", "user_1")
+    studio_account(db_url)
 
     code, out, _ = run(db_url, "check", "user_1", feature, "--quantity", quantity)
 
@@ -306,12 +315,20 @@ def test_check_exits_by_whether_the_account_can_pay(
     assert out == expected_out
 
 
+def test_accounts_create_after_seed_grants_the_welcome_credits(db_url: str) -> None:
+    seeded(db_url)
+
+    code, out, _ = run(db_url, "accounts", "create", "user_1")
+
+    assert code == 0
+    assert "user_1: balance 60, held 0, available 60" in out
+
+
 # -- priced spends ------------------------------------------------------------------------------
 
 
 def test_charge_with_a_feature_prints_the_entry_the_pricing_and_the_balance(db_url: str) -> None:
-    seeded(db_url)
-    run(db_url, "accounts", "create", "user_1")
+    studio_account(db_url)
 
     code, out, _ = run(
         db_url, "charge", "user_1", "--feature", "audio.generate", "--quantity", "40"
@@ -328,8 +345,7 @@ def test_charge_with_a_feature_prints_the_entry_the_pricing_and_the_balance(db_u
 
 
 def test_charge_exits_1_when_given_neither_an_amount_nor_a_feature(db_url: str) -> None:
-    seeded(db_url)
-    run(db_url, "accounts", "create", "user_1")
+    studio_account(db_url)
 
     code, out, err = run(db_url, "charge", "user_1")
 
@@ -342,8 +358,7 @@ def test_charge_exits_1_when_given_neither_an_amount_nor_a_feature(db_url: str) 
 def test_settle_by_quantity_uses_the_price_the_hold_was_made_at(
     db_url: str, tmp_path: Path
 ) -> None:
-    seeded(db_url)
-    run(db_url, "accounts", "create", "user_1")
+    studio_account(db_url)
     _, held, _ = run(db_url, "hold", "user_1", "--feature", "video.generate", "--quantity", "10")
     hold_id = hold_id_in(held)
     hold_entry = next(line for line in held.splitlines() if line.startswith("entry "))
@@ -373,8 +388,7 @@ def test_settle_by_quantity_uses_the_price_the_hold_was_made_at(
 
 
 def test_release_with_a_failure_is_listed_as_a_failed_use(db_url: str) -> None:
-    seeded(db_url)
-    run(db_url, "accounts", "create", "user_1")
+    studio_account(db_url)
     run(db_url, "charge", "user_1", "--feature", "audio.generate", "--quantity", "40")
     _, held, _ = run(db_url, "hold", "user_1", "--feature", "audio.generate", "--quantity", "30")
     hold_id = hold_id_in(held)
@@ -396,8 +410,7 @@ def test_release_with_a_failure_is_listed_as_a_failed_use(db_url: str) -> None:
 
 
 def test_usage_filtered_by_outcome_lists_a_refused_charge(db_url: str) -> None:
-    seeded(db_url)
-    run(db_url, "accounts", "create", "user_1")
+    studio_account(db_url)
     run(db_url, "charge", "user_1", "--feature", "image.upscale")
     refused = run(db_url, "charge", "user_1", "--feature", "lipsync.generate", "--quantity", "40")
 

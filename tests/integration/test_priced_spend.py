@@ -8,6 +8,7 @@ from creditgate import (
     Credits,
     Engine,
     EntryKind,
+    HeldWork,
     HoldStatus,
     IdempotencyConflict,
     InsufficientCredits,
@@ -15,6 +16,7 @@ from creditgate import (
     Outcome,
     TokenCounts,
 )
+from creditgate.domain.ids import HoldId
 from creditgate.domain.pricing import Quantity
 from creditgate.presets import PRESETS
 from tests.factories import MINUTE, funded_account
@@ -39,7 +41,7 @@ def priced_catalog(engine: Engine) -> None:
     engine.set_price("chat.complete", {"rule": "tokens", "input": "1", "output": "1"})
 
 
-def chat_hold(engine: Engine, tokens: int, account_id: str = "user_1") -> int:
+def chat_hold(engine: Engine, tokens: int, account_id: str = "user_1") -> HoldId:
     """A hold for an LLM call of at most `tokens` tokens; its id."""
     receipt = engine.hold(
         account_id, ttl=TTL, feature="chat.complete", model="gpt-4o", quantity=tokens
@@ -218,9 +220,7 @@ def test_hold_of_a_feature_sets_aside_the_cost_of_the_most_it_may_use(engine: En
     priced_catalog(engine)
     funded_account(engine, credits=10)
 
-    receipt = engine.hold(
-        "user_1", ttl=TTL, feature="chat.complete", model="gpt-4o", quantity=4000
-    )
+    receipt = engine.hold("user_1", ttl=TTL, feature="chat.complete", model="gpt-4o", quantity=4000)
 
     assert receipt.hold is not None
     assert receipt.quote == engine.quote("chat.complete", model="gpt-4o", quantity=4000)
@@ -361,6 +361,12 @@ class WorkFailed(Exception):
     pass
 
 
+def use_then_fail(work: HeldWork) -> None:
+    """Work that reports the tokens it used, then fails."""
+    work.quantity = 1500
+    raise WorkFailed("provider timed out")
+
+
 def test_holding_a_feature_settles_at_the_quantity_set_on_the_work(engine: Engine) -> None:
     priced_catalog(engine)
     funded_account(engine, credits=10)
@@ -392,8 +398,7 @@ def test_holding_a_feature_releases_as_failed_when_the_work_raises(engine: Engin
             "user_1", ttl=TTL, feature="chat.complete", model="gpt-4o", quantity=4000
         ) as work,
     ):
-        work.quantity = 1500
-        raise WorkFailed("provider timed out")
+        use_then_fail(work)
 
     assert engine.get_hold(work.hold.id).status is HoldStatus.RELEASED
     assert engine.balance("user_1").available == credits(10)
@@ -489,7 +494,13 @@ PRESET_QUOTES = [
     ("demo", "audio.transcribe", None, 89, "0.5"),
     ("demo", "audio.transcribe", None, 90, "1"),
     ("demo", "audio.transcribe", None, 10, "0.5"),
-    ("demo", "chat.complete", "gpt-4o-mini-2024-07-18", TokenCounts(input=1000, output=1000), "0.075"),
+    (
+        "demo",
+        "chat.complete",
+        "gpt-4o-mini-2024-07-18",
+        TokenCounts(input=1000, output=1000),
+        "0.075",
+    ),
     (
         "demo",
         "chat.complete",
