@@ -400,7 +400,7 @@ def test_release_with_a_failure_is_listed_as_a_failed_use(db_url: str) -> None:
     assert "user_1: balance 57, held 0, available 57" in released[1]
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].endswith("  user_1  audio.generate  2 credits  failed")
+    assert lines[0].endswith("  user_1  audio.generate x30  2 credits  failed")
     assert lines[1].endswith("  user_1  audio.generate x40  3 credits  succeeded")
     assert lines[2:] == [
         "totals:",

@@ -239,7 +239,8 @@ class End:
             credits=credits,
             feature=hold.feature,
             model=hold.model,
-            quantity=entry.quantity if entry.quantity is not None else None,
+            # A settle records what was used; a release what was at stake.
+            quantity=entry.quantity if outcome is Outcome.SUCCEEDED else hold.quantity,
             member_id=hold.member_id,
             price_id=entry.price_id or hold.price_id,
             entry_id=entry.id,
