@@ -135,17 +135,7 @@ def test_features_lists_every_feature_by_category_then_key(engine: Engine) -> No
     ]
 
 
-def test_features_lists_uncategorized_features_first_on_every_backend(
-    engine: Engine, request: pytest.FixtureRequest, backend: str
-) -> None:
-    if backend == "postgresql":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="list_features orders by category without nulls_first: PostgreSQL "
-                "sorts uncategorized features last, SQLite first",
-            )
-        )
+def test_features_lists_uncategorized_features_first_on_every_backend(engine: Engine) -> None:
     engine.create_feature("video.generate", name="Video", category="Video")
     engine.create_feature("chat.complete", name="Chat")
     engine.create_feature("audio.speech", name="Speech", category="Audio")
@@ -809,23 +799,7 @@ def test_apply_catalog_of_an_export_reproduces_it_on_a_fresh_engine(
 # Welcome credits
 
 
-def expect_welcome_bug_on_postgresql(request: pytest.FixtureRequest, backend: str) -> None:
-    """`create_account` grants no welcome credits on PostgreSQL: see the reason."""
-    if backend == "postgresql":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="insert_if_absent reads rowcount, which is -1 for an INSERT with "
-                "implicit RETURNING on PostgreSQL (SQLAlchemy 2.1, psycopg 3), so "
-                "create_account never sees that it created the account",
-            )
-        )
-
-
-def test_create_account_grants_the_welcome_credits_of_the_catalog(
-    engine: Engine, request: pytest.FixtureRequest, backend: str
-) -> None:
-    expect_welcome_bug_on_postgresql(request, backend)
+def test_create_account_grants_the_welcome_credits_of_the_catalog(engine: Engine) -> None:
     engine.apply_catalog(catalog_file(welcome="10"))
 
     engine.create_account("user_1")
@@ -838,9 +812,8 @@ def test_create_account_grants_the_welcome_credits_of_the_catalog(
 
 
 def test_create_account_grants_welcome_credits_only_when_it_creates_the_account(
-    engine: Engine, request: pytest.FixtureRequest, backend: str
+    engine: Engine,
 ) -> None:
-    expect_welcome_bug_on_postgresql(request, backend)
     engine.apply_catalog(catalog_file(welcome="10"))
     engine.create_account("user_1")
 

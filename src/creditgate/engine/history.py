@@ -60,7 +60,12 @@ def history(
 def _parse_cursor(cursor: object) -> int | None:
     if cursor is None:
         return None
-    if not isinstance(cursor, str) or not cursor.isdigit() or len(cursor) > 19 or int(cursor) <= 0:
+    if (
+        not isinstance(cursor, str)
+        or not (cursor.isascii() and cursor.isdigit())
+        or len(cursor) > 19
+        or int(cursor) <= 0
+    ):
         raise InvalidInput(field="cursor", reason="not a cursor returned by history")
     return int(cursor)
 

@@ -18,7 +18,12 @@ from creditgate.storage.usage import UsageFilter, list_events, totals
 def _cursor(cursor: object) -> int | None:
     if cursor is None:
         return None
-    if not isinstance(cursor, str) or not cursor.isdigit() or len(cursor) > 19 or int(cursor) <= 0:
+    if (
+        not isinstance(cursor, str)
+        or not (cursor.isascii() and cursor.isdigit())
+        or len(cursor) > 19
+        or int(cursor) <= 0
+    ):
         raise InvalidInput(field="cursor", reason="not a cursor returned by usage")
     return int(cursor)
 
@@ -46,7 +51,9 @@ class UsageVerbs:
                 pk = account_pk(conn, checked)
             if pk is None:
                 raise AccountNotFound(checked)
-        if outcome is not None and outcome not in set(Outcome):
+        if outcome is not None and (
+            not isinstance(outcome, str) or outcome not in {o.value for o in Outcome}
+        ):
             allowed = ", ".join(o.value for o in Outcome)
             raise InvalidInput(field="outcome", reason=f"one of: {allowed}")
         return UsageFilter(

@@ -54,7 +54,7 @@ def find_feature(conn: Connection, key: str, *, lock: bool = False) -> tuple[int
 
 def list_features(conn: Connection, category: str | None) -> list[Feature]:
     """Every feature, by category then key, or those of one category."""
-    stmt = select(features).order_by(features.c.category, features.c.key)
+    stmt = select(features).order_by(features.c.category.asc().nulls_first(), features.c.key)
     if category is not None:
         stmt = stmt.where(features.c.category == category)
     return [_feature(row) for row in conn.execute(stmt)]
