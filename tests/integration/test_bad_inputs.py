@@ -294,7 +294,7 @@ CASES = [
     case("settle-actual-decimals", "actual", lambda w: w.engine.settle(w.hold_id, "0.0001")),
     case("settle-actual-float", "actual", lambda w: w.engine.settle(w.hold_id, 1.5)),  # type: ignore[arg-type]
     case("settle-actual-nan", "actual", lambda w: w.engine.settle(w.hold_id, "NaN")),
-    case("settle-actual-none", "actual", lambda w: w.engine.settle(w.hold_id, None)),  # type: ignore[arg-type]
+    case("settle-actual-none", "actual", lambda w: w.engine.settle(w.hold_id, None)),
     case(
         "settle-key-empty",
         "idempotency_key",

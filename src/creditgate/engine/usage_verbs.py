@@ -40,7 +40,7 @@ class UsageVerbs:
         *,
         feature: str | None,
         model: str | None,
-        outcome: Outcome | str | None,
+        outcome: object,
         since: datetime | None,
         until: datetime | None,
     ) -> UsageFilter:
@@ -60,7 +60,7 @@ class UsageVerbs:
             account_pk=pk,
             feature=check_text(feature, field="feature"),
             model=check_model(model),
-            outcome=None if outcome is None else Outcome(outcome),
+            outcome=None if not isinstance(outcome, str) else Outcome(outcome),
             since=None if since is None else check_instant(since, field="since"),
             until=None if until is None else check_instant(until, field="until"),
         )
