@@ -90,3 +90,21 @@ def check_instant(value: object, *, field: str) -> datetime:
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(field=field, reason="must be a timezone-aware datetime")
     return value.astimezone(UTC)
+
+
+def check_cursor(value: object, *, listing: str) -> int | None:
+    """A page cursor: the decimal text of a positive id that a listing returned.
+
+    Raises:
+        InvalidInput: anything else (ASCII digits only: `int()` reads other digits too).
+    """
+    if value is None:
+        return None
+    if (
+        not isinstance(value, str)
+        or not (value.isascii() and value.isdigit())
+        or len(value) > 19
+        or int(value) <= 0
+    ):
+        raise InvalidInput(field="cursor", reason=f"not a cursor returned by {listing}")
+    return int(value)

@@ -376,7 +376,15 @@ class Engine(CatalogVerbs, UsageVerbs):
             IdempotencyConflict: the key was used for a different request.
         """
         checked = check_account_id(account_id)
-        call = self._call(amount, feature, model, quantity, member_id, request_id, metadata)
+        call = read_call(
+            amount,
+            feature=feature,
+            model=model,
+            quantity=quantity,
+            member_id=member_id,
+            request_id=request_id,
+            metadata=metadata,
+        )
         key = check_key(idempotency_key)
         with self._refusals(checked, call), transaction(self.db, self.clock) as books:
             row = books.lock(checked)
@@ -389,27 +397,6 @@ class Engine(CatalogVerbs, UsageVerbs):
                 result_type=Receipt,
                 effect=lambda: charges.charge(books, row, call),
             )
-
-    @staticmethod
-    def _call(
-        amount: AmountLike | None,
-        feature: object,
-        model: object,
-        quantity: object,
-        member_id: str | None,
-        request_id: object,
-        metadata: dict[str, Any] | None,
-    ) -> Call:
-        member = None if member_id is None else check_account_id(member_id, field="member_id")
-        return read_call(
-            amount,
-            feature=feature,
-            model=model,
-            quantity=quantity,
-            member_id=member,
-            request_id=request_id,
-            metadata=check_metadata(metadata),
-        )
 
     @contextmanager
     def _refusals(self, account_id: str, call: Call) -> Iterator[None]:
@@ -452,7 +439,15 @@ class Engine(CatalogVerbs, UsageVerbs):
         """
         checked = check_account_id(account_id)
         life = check_ttl(ttl)
-        call = self._call(amount, feature, model, quantity, member_id, None, metadata)
+        call = read_call(
+            amount,
+            feature=feature,
+            model=model,
+            quantity=quantity,
+            member_id=member_id,
+            request_id=None,
+            metadata=metadata,
+        )
         key = check_key(idempotency_key)
         with self._refusals(checked, call), transaction(self.db, self.clock) as books:
             row = books.lock(checked)

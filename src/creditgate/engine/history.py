@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from creditgate.domain.amounts import Credits
 from creditgate.domain.entries import Entry, EntryKind
 from creditgate.domain.errors import AccountNotFound, InvalidInput
+from creditgate.domain.inputs import check_cursor
 from creditgate.domain.lots import LotSource
 from creditgate.domain.results import Balance, Lifetime, Page
 from creditgate.engine.books import effective_balance, plan_account
@@ -51,23 +52,10 @@ def history(
     Raises:
         InvalidInput: the cursor is not one this function returned.
     """
-    before = _parse_cursor(cursor)
+    before = check_cursor(cursor, listing="history")
     items = page_entries(conn, row.pk, where, before, limit + 1)
     next_cursor = str(items[limit - 1].seq) if len(items) > limit else None
     return Page(items=tuple(items[:limit]), next_cursor=next_cursor)
-
-
-def _parse_cursor(cursor: object) -> int | None:
-    if cursor is None:
-        return None
-    if (
-        not isinstance(cursor, str)
-        or not (cursor.isascii() and cursor.isdigit())
-        or len(cursor) > 19
-        or int(cursor) <= 0
-    ):
-        raise InvalidInput(field="cursor", reason="not a cursor returned by history")
-    return int(cursor)
 
 
 def balance_at(conn: Connection, row: AccountRow, at: datetime, now: datetime) -> Credits:

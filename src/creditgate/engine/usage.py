@@ -11,12 +11,13 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from creditgate.domain.accounts import check_account_id
 from creditgate.domain.amounts import AmountLike, Credits
 from creditgate.domain.entries import Entry
 from creditgate.domain.errors import CreditgateError, InvalidInput
 from creditgate.domain.holds import Hold
 from creditgate.domain.ids import EntryId, HoldId
-from creditgate.domain.inputs import check_text
+from creditgate.domain.inputs import check_metadata, check_text
 from creditgate.domain.pricing import (
     PriceId,
     Quantity,
@@ -86,14 +87,15 @@ def read_call(
     feature: object,
     model: object,
     quantity: object,
-    member_id: str | None,
+    member_id: object,
     request_id: object,
-    metadata: dict[str, Any],
+    metadata: object,
 ) -> Call:
     """Check the parts of a call at the edge, so a bad one changes nothing.
 
     Raises:
-        InvalidInput: no amount and no feature, or a bad amount, key, model or quantity.
+        InvalidInput: no amount and no feature, or a bad amount, key, model, quantity,
+            member id, request id or metadata.
     """
     if amount is None:
         if feature is None:
@@ -108,9 +110,9 @@ def read_call(
         feature=label,
         model=check_model(model),
         quantity=check_quantity(quantity),
-        member_id=member_id,
+        member_id=None if member_id is None else check_account_id(member_id, field="member_id"),
         request_id=check_text(request_id, field="request_id"),
-        metadata=metadata,
+        metadata=check_metadata(metadata),
     )
 
 

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from creditgate.domain.accounts import check_account_id
 from creditgate.domain.errors import AccountNotFound, InvalidInput
-from creditgate.domain.inputs import check_instant, check_text
+from creditgate.domain.inputs import check_cursor, check_instant, check_text
 from creditgate.domain.limits import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from creditgate.domain.pricing import check_model
 from creditgate.domain.results import Page
@@ -13,19 +13,6 @@ from creditgate.engine.clock import Clock
 from creditgate.engine.usage import account_pk
 from creditgate.storage.database import Database
 from creditgate.storage.usage import UsageFilter, list_events, totals
-
-
-def _cursor(cursor: object) -> int | None:
-    if cursor is None:
-        return None
-    if (
-        not isinstance(cursor, str)
-        or not (cursor.isascii() and cursor.isdigit())
-        or len(cursor) > 19
-        or int(cursor) <= 0
-    ):
-        raise InvalidInput(field="cursor", reason="not a cursor returned by usage")
-    return int(cursor)
 
 
 class UsageVerbs:
@@ -90,7 +77,7 @@ class UsageVerbs:
         where = self._filter(
             account_id, feature=feature, model=model, outcome=outcome, since=since, until=until
         )
-        before = _cursor(cursor)
+        before = check_cursor(cursor, listing="usage")
         with self.db.read() as conn:
             items = list_events(conn, where, before, limit + 1)
         next_cursor = str(items[limit - 1].id) if len(items) > limit else None
