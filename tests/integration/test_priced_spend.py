@@ -18,6 +18,7 @@ from creditgate import (
 )
 from creditgate.domain.ids import HoldId
 from creditgate.domain.pricing import Quantity
+from creditgate.engine.clock import ManualClock
 from creditgate.presets import PRESETS
 from tests.factories import MINUTE, funded_account
 
@@ -579,3 +580,22 @@ def test_seed_raises_invalid_input_for_an_unknown_preset(engine: Engine) -> None
 
     assert raised.value.field == "preset"
     assert engine.features() == ()
+
+
+def test_charge_uses_a_price_changed_by_another_engine_on_the_same_database(
+    engine: Engine, db_url: str, clock: ManualClock
+) -> None:
+    """Each engine caches price rows by the catalog's revision: a change written by another
+    process (here, a second engine) renews the revision, so the next charge reprices."""
+    priced_catalog(engine)
+    funded_account(engine, credits=100)
+    first = engine.charge("user_1", feature="image.generate")
+    other = Engine(db_url, clock=clock)
+    clock.advance(MINUTE)
+
+    other.set_price("image.generate", {"rule": "flat", "credits": "3"})
+    second = engine.charge("user_1", feature="image.generate")
+    other.close()
+
+    assert (first.credits_used, second.credits_used) == (credits(2), credits(3))
+    assert second.entry.price_id != first.entry.price_id

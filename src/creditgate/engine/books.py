@@ -28,6 +28,7 @@ from creditgate.engine.clock import Clock
 from creditgate.storage import holds as hold_rows
 from creditgate.storage import lots as lot_rows
 from creditgate.storage.accounts import AccountRow, find_account, find_account_by_pk, save_figures
+from creditgate.storage.catalog import PriceCache
 from creditgate.storage.database import Database
 from creditgate.storage.entries import insert_entry
 
@@ -35,9 +36,11 @@ from creditgate.storage.entries import insert_entry
 class Books:
     """What one write transaction has locked and changed."""
 
-    def __init__(self, conn: Connection, now: datetime) -> None:
+    def __init__(self, conn: Connection, now: datetime, prices: PriceCache | None = None) -> None:
         self.conn = conn
         self.now = now
+        self.prices = prices
+        """The database's cache of price rows, for calls priced in this transaction."""
         self._locked: dict[int, AccountRow] = {}
         self.written_due: dict[int, Due] = {}
         """What locking each account wrote as due, by account key (the expiry pass counts it)."""
@@ -249,6 +252,6 @@ def effective_balance(conn: Connection, row: AccountRow, now: datetime) -> Balan
 def transaction(db: Database, clock: Clock) -> Iterator[Books]:
     """One use case: a write transaction, its books saved before it commits."""
     with db.write() as conn:
-        books = Books(conn, clock.now())
+        books = Books(conn, clock.now(), db.price_cache)
         yield books
         books.save()

@@ -163,7 +163,14 @@ def live_prices(conn: Connection, key: str, at: datetime) -> list[Price]:
 
 
 def price_call(
-    conn: Connection, key: str, model: str | None, quantity: Quantity | None, at: datetime
+    conn: Connection,
+    key: str,
+    model: str | None,
+    quantity: Quantity | None,
+    at: datetime,
+    *,
+    cache: rows.PriceCache | None = None,
+    revision: str | None = None,
 ) -> Quote:
     """What one call of an active feature costs at `at`, and at which price version.
 
@@ -171,7 +178,11 @@ def price_call(
         FeatureNotFound: no feature has this key, or it is inactive.
         InvalidInput: no price covers the model, or the quantity does not fit the rule.
     """
-    found = rows.prices_for_call(conn, key, at)
+    found = (
+        rows.prices_for_call(conn, key)
+        if cache is None
+        else cache.prices_for_call(conn, key, revision)
+    )
     if found is None:
         raise FeatureNotFound(key)
     is_active, versions = found

@@ -25,7 +25,7 @@ def charge(books: Books, row: AccountRow, call: Call) -> Receipt:
         MemberNotFound, MemberCapExceeded: the member may not spend this.
         InsufficientCredits: the account cannot cover the amount.
     """
-    amount, quote = call.price(books)
+    amount, quote = call.price(books, row)
     books.check_can_spend(row)
     check_member_spend(books, row, call.member_id, amount.units)
     taken = Credits(0) if row.account.is_unlimited else amount

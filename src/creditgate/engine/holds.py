@@ -39,7 +39,7 @@ def hold(books: Books, row: AccountRow, call: Call, *, ttl: timedelta) -> Receip
         MemberNotFound, MemberCapExceeded: the member may not spend this.
         InsufficientCredits: less than the cost is available.
     """
-    amount, quote = call.price(books)
+    amount, quote = call.price(books, row)
     if not amount:
         raise InvalidInput(
             field="quantity", reason="the call costs nothing: there is nothing to hold"

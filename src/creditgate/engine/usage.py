@@ -67,8 +67,11 @@ class Call:
             "metadata": self.metadata,
         }
 
-    def price(self, books: Books) -> tuple[Credits, Quote | None]:
+    def price(self, books: Books, row: AccountRow | None = None) -> tuple[Credits, Quote | None]:
         """What the call costs now, and the quote when the catalog priced it.
+
+        With the account's `row` (locked in this transaction), the prices come from the
+        database's cache when the catalog's revision read with the row still matches.
 
         Raises:
             FeatureNotFound: the feature is unknown or inactive.
@@ -77,7 +80,15 @@ class Call:
         if self.amount is not None:
             return self.amount, None
         assert self.feature is not None
-        priced = price_call(books.conn, self.feature, self.model, self.quantity, books.now)
+        priced = price_call(
+            books.conn,
+            self.feature,
+            self.model,
+            self.quantity,
+            books.now,
+            cache=None if row is None else books.prices,
+            revision=None if row is None else row.catalog_revision,
+        )
         return priced.amount, priced
 
 

@@ -10,7 +10,7 @@ from creditgate.domain.accounts import Account, Member, OwnerKind
 from creditgate.domain.amounts import Credits
 from creditgate.domain.ids import AccountId
 from creditgate.storage.dialects import insert_if_absent
-from creditgate.storage.tables import accounts, members
+from creditgate.storage.tables import CATALOG_REVISION, accounts, catalog_settings, members
 
 
 @dataclass(slots=True, kw_only=True)
@@ -29,6 +29,8 @@ class AccountRow:
     seq: int
     next_due_at: datetime | None
     withheld_units: int = 0
+    catalog_revision: str | None = None
+    """The catalog's revision when the row was read: a priced call's cache key."""
 
 
 def _account(row: Row[Any]) -> Account:
@@ -52,6 +54,7 @@ def _account_row(row: Row[Any]) -> AccountRow:
         debt=row.debt,
         seq=row.seq,
         next_due_at=row.next_due_at,
+        catalog_revision=row.catalog_revision,
     )
 
 
@@ -84,10 +87,20 @@ def insert_account(
 
 
 # Hot-path statements are built once: constructing one per call costs more than running it.
-_by_external_id = select(accounts).where(accounts.c.external_id == bindparam("external_id"))
-_by_external_id_locked = _by_external_id.with_for_update()
-_by_pk = select(accounts).where(accounts.c.id == bindparam("pk"))
-_by_pk_locked = _by_pk.with_for_update()
+# The catalog's revision rides along with the account's row: a priced call learns whether
+# its cached prices are current without a round trip of its own.
+_revision = (
+    select(catalog_settings.c.value)
+    .where(catalog_settings.c.key == CATALOG_REVISION)
+    .scalar_subquery()
+    .label("catalog_revision")
+)
+_by_external_id = select(accounts, _revision).where(
+    accounts.c.external_id == bindparam("external_id")
+)
+_by_external_id_locked = _by_external_id.with_for_update(of=accounts)
+_by_pk = select(accounts, _revision).where(accounts.c.id == bindparam("pk"))
+_by_pk_locked = _by_pk.with_for_update(of=accounts)
 _save_figures = (
     update(accounts)
     .where(accounts.c.id == bindparam("pk"))

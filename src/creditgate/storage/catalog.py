@@ -1,5 +1,12 @@
-"""Queries over the catalog: features, their price versions, and catalog settings."""
+"""Queries over the catalog: features, their price versions, and catalog settings.
 
+Every catalog write renews the catalog's revision. Price rows never change once written,
+so a cache of them is right for as long as the revision it was filled under: a priced call
+reads the revision with its account's row and prices from the cache when it matches.
+"""
+
+import threading
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -9,6 +16,7 @@ from sqlalchemy import Connection, Row, bindparam, delete, exists, func, insert,
 from creditgate.domain.amounts import Credits
 from creditgate.domain.pricing import Feature, Price, PriceId, Rule, parse_rule, rule_data
 from creditgate.storage.tables import (
+    CATALOG_REVISION,
     DEFAULT_MODEL,
     catalog_settings,
     features,
@@ -72,6 +80,7 @@ def insert_feature(conn: Connection, feature: Feature) -> int:
         "updated_at": feature.updated_at,
     }
     pk: int = conn.execute(insert(features).returning(features.c.id), values).scalar_one()
+    renew_revision(conn)
     return pk
 
 
@@ -88,6 +97,7 @@ def save_feature(conn: Connection, pk: int, feature: Feature) -> None:
             updated_at=feature.updated_at,
         )
     )
+    renew_revision(conn)
 
 
 def is_used(conn: Connection, pk: int, key: str) -> bool:
@@ -103,6 +113,7 @@ def delete_feature(conn: Connection, pk: int) -> None:
     """Delete a never-used feature and its prices."""
     conn.execute(delete(prices).where(prices.c.feature_id == pk))
     conn.execute(delete(features).where(features.c.id == pk))
+    renew_revision(conn)
 
 
 def insert_price(
@@ -133,6 +144,7 @@ def insert_price(
         "created_at": now,
     }
     row = conn.execute(insert(prices).returning(*prices.c), values).one()
+    renew_revision(conn)
     return _price(feature_key, row)
 
 
@@ -142,29 +154,55 @@ def feature_prices(conn: Connection, pk: int, key: str) -> list[Price]:
     return [_price(key, row) for row in conn.execute(stmt)]
 
 
-# The hot path of a priced call: the feature and its versions in effect, in one query.
+# A priced call's lookup: the feature and every version of its prices, in one query.
 _priced = (
-    select(
-        features.c.id.label("feature_pk"),
-        features.c.is_active,
-        prices,
-    )
+    select(features.c.is_active, prices)
     .select_from(features)
-    .outerjoin(
-        prices,
-        (prices.c.feature_id == features.c.id) & (prices.c.effective_from <= bindparam("at")),
-    )
+    .outerjoin(prices, prices.c.feature_id == features.c.id)
     .where(features.c.key == bindparam("key"))
 )
 
+Priced = tuple[bool, list[Price]] | None
+"""Whether a feature is active and every version of its prices; None when it is absent."""
 
-def prices_for_call(conn: Connection, key: str, at: datetime) -> tuple[bool, list[Price]] | None:
-    """Whether the feature is active, and every price version effective by `at`; None if absent."""
-    rows: Sequence[Row[Any]] = conn.execute(_priced, {"key": key, "at": at}).all()
+
+def prices_for_call(conn: Connection, key: str) -> Priced:
+    """The feature's active flag and every version of its prices (in force or not yet)."""
+    rows: Sequence[Row[Any]] = conn.execute(_priced, {"key": key}).all()
     if not rows:
         return None
-    found = [_price(key, row) for row in rows if row.id is not None]
-    return rows[0].is_active, found
+    return rows[0].is_active, [_price(key, row) for row in rows if row.id is not None]
+
+
+class PriceCache:
+    """Features' price versions as of one catalog revision, shared by a database's threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._revision: str | None = None
+        self._features: dict[str, Priced] = {}
+
+    def prices_for_call(self, conn: Connection, key: str, revision: str | None) -> Priced:
+        """`prices_for_call` through the cache; `revision` is the one read with the account.
+
+        Rows read after the revision are at least as new as it, so what is cached under a
+        revision is never older than that revision's catalog.
+        """
+        with self._lock:
+            if revision != self._revision:
+                self._revision, self._features = revision, {}
+            elif key in self._features:
+                return self._features[key]
+        found = prices_for_call(conn, key)
+        with self._lock:
+            if revision == self._revision:
+                self._features[key] = found
+        return found
+
+
+def renew_revision(conn: Connection) -> None:
+    """Mark the catalog changed: every cache of it is stale from this commit on."""
+    set_setting(conn, CATALOG_REVISION, uuid.uuid4().hex)
 
 
 def find_price(conn: Connection, price_id: int) -> Price | None:
@@ -190,3 +228,5 @@ def set_setting(conn: Connection, key: str, value: str | None) -> None:
     conn.execute(delete(catalog_settings).where(catalog_settings.c.key == key))
     if value is not None:
         conn.execute(insert(catalog_settings), {"key": key, "value": value})
+    if key != CATALOG_REVISION:
+        renew_revision(conn)

@@ -21,6 +21,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from creditgate.storage.catalog import PriceCache
+
 SQLITE_BUSY_TIMEOUT_S = 30.0
 
 
@@ -46,6 +48,8 @@ class Database:
         echo: bool = False,
     ) -> None:
         self.url = make_url(_normalize(url))
+        self.price_cache = PriceCache()
+        """Price rows by catalog revision, for priced calls (see `storage.catalog`)."""
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self._write_lock = threading.Lock() if self.is_sqlite else None
         if self.is_sqlite:

@@ -277,6 +277,9 @@ usage_events = Table(
     Index("ix_usage_events_created_at", "created_at"),
 )
 
+CATALOG_REVISION = "revision"
+"""The catalog setting every catalog write renews: caches of price rows key on it."""
+
 CATALOG_TABLES = ("features", "prices", "catalog_settings")
 """Shared by every account: the only tables without `account_id` besides `creditgate_meta`."""
 
