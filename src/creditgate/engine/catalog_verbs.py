@@ -55,12 +55,8 @@ def _price_spec(rule: Rule | Mapping[str, object], model: object, minimum: objec
     if floor is not None and floor.units < 0:
         raise InvalidInput(field="minimum", reason="must not be negative")
     # A rule object is re-read from its data form: the same checks as a catalog file.
-    spec = parse_price({"rule": rule.kind, **_data(rule)})
+    spec = parse_price(rule_data(rule))
     return PriceSpec(model=checked_model, rule=spec.rule, minimum=floor)
-
-
-def _data(rule: Rule) -> dict[str, object]:
-    return {k: v for k, v in rule_data(rule).items() if k != "rule"}
 
 
 class CatalogVerbs:
