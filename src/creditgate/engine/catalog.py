@@ -150,7 +150,7 @@ def set_price(
 
 
 def live_prices(conn: Connection, key: str, at: datetime) -> list[Price]:
-    """The prices of a feature in force at `at`, retired ones left out.
+    """The prices of a feature in force at `at`, retired ones left out; the default first.
 
     Raises:
         FeatureNotFound: no feature has this key.
@@ -196,12 +196,10 @@ def current_catalog(conn: Connection, at: datetime) -> Catalog:
     """The catalog in force at `at`, as a catalog file would write it."""
     features = []
     for feature in rows.list_features(conn, None):
-        found = rows.find_feature(conn, feature.key)
-        assert found is not None
         prices = [
             PriceSpec(model=p.model, rule=p.rule, minimum=p.minimum)
-            for p in in_force(rows.feature_prices(conn, found[0], feature.key), at)
-            if p.rule is not None
+            for p in live_prices(conn, feature.key, at)
+            if p.rule is not None  # live_prices leaves retired ones out; this tells mypy
         ]
         features.append(
             FeatureSpec(
@@ -210,7 +208,7 @@ def current_catalog(conn: Connection, at: datetime) -> Catalog:
                 category=feature.category,
                 description=feature.description,
                 is_active=feature.is_active,
-                prices=tuple(sorted(prices, key=lambda p: (p.model is not None, p.model or ""))),
+                prices=tuple(prices),
             )
         )
     return Catalog(
