@@ -9,6 +9,8 @@ The public API is this module's `__all__`: the engine, the amount type, the resu
 the errors. Everything else is internal.
 """
 
+from importlib.metadata import version
+
 from creditgate.domain.accounts import Account, Member, OwnerKind
 from creditgate.domain.amounts import SCALE, Credits
 from creditgate.domain.catalog import Catalog, Change, ChangeKind, FeatureSpec
@@ -27,9 +29,11 @@ from creditgate.domain.errors import (
     IdempotencyConflict,
     InsufficientCredits,
     InvalidInput,
+    KeyNotFound,
     MemberCapExceeded,
     MemberNotFound,
     NotFound,
+    Unauthenticated,
 )
 from creditgate.domain.holds import Hold, HoldStatus
 from creditgate.domain.lots import LotSource
@@ -61,6 +65,8 @@ from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
 from creditgate.engine import Engine
 from creditgate.engine.clock import Clock, ManualClock, SystemClock
 from creditgate.engine.holding import HeldWork
+
+__version__ = version("creditgate")
 
 __all__ = [
     "SCALE",
@@ -95,6 +101,7 @@ __all__ = [
     "IdempotencyConflict",
     "InsufficientCredits",
     "InvalidInput",
+    "KeyNotFound",
     "Lifetime",
     "LotMove",
     "LotSource",
@@ -119,6 +126,7 @@ __all__ = [
     "TokenCounts",
     "Tokens",
     "TransferReceipt",
+    "Unauthenticated",
     "UsageEvent",
     "UsageTotal",
     "VerifyReport",

@@ -7,7 +7,7 @@ from creditgate.storage.database import SqliteSync
 
 
 class Settings(BaseSettings):
-    """How creditgate connects and behaves; frozen once read.
+    """How creditgate connects, serves and logs; frozen once read.
 
     `database_url` takes a SQLite path or URL (the default, a file in the working
     directory) or a PostgreSQL URL (`postgresql://user@host/db`).
@@ -17,3 +17,12 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default="sqlite:///creditgate.db")
     sqlite_synchronous: SqliteSync = SqliteSync.FULL
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    """Worker processes; on SQLite they share the file's one writer, so more rarely helps."""
+    log_level: str = Field(default="info", pattern="^(debug|info|warning|error|critical)$")
+    body_bytes_max: int = Field(default=65_536, ge=1024)
+    """The largest request body the service reads: a credit call is small."""
+    pool_size: int = Field(default=10, ge=1, le=200)
+    """PostgreSQL connections per worker (and as many again on overflow)."""

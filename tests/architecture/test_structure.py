@@ -6,10 +6,10 @@ from pathlib import Path
 
 import creditgate
 from creditgate.domain import errors
-from creditgate.storage.tables import CATALOG_TABLES, metadata
+from creditgate.storage.tables import CATALOG_TABLES, SERVICE_TABLES, metadata
 
 SRC = Path(creditgate.__file__).parent
-CONFIG_TABLES = {"creditgate_meta", *CATALOG_TABLES}
+CONFIG_TABLES = {"creditgate_meta", *CATALOG_TABLES, *SERVICE_TABLES}
 
 
 def test_every_table_carries_the_account_id() -> None:
@@ -64,6 +64,8 @@ def test_domain_imports_only_the_standard_library_and_itself() -> None:
         "decimal",
         "enum",
         "fractions",
+        "hashlib",
+        "hmac",
         "re",
         "typing",
         "json",

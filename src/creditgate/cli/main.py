@@ -13,6 +13,7 @@ import typer
 
 from creditgate.cli import catalog as catalog_commands
 from creditgate.cli import demo as demo_script
+from creditgate.cli import service as service_commands
 from creditgate.cli.context import (
     DatabaseOpt,
     KeyOpt,
@@ -48,6 +49,7 @@ accounts_app = typer.Typer(help="Accounts (wallets).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 catalog_commands.register(app)
+service_commands.register(app)
 
 
 @db_app.command("upgrade")

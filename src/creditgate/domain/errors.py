@@ -6,13 +6,15 @@ lives here: the service maps classes to statuses in one table. A failed call cha
     CreditgateError
     ├── InvalidInput            invalid_input          field, reason
     ├── NotFound                <entity>_not_found     id
-    │   (AccountNotFound, MemberNotFound, HoldNotFound, EntryNotFound, FeatureNotFound)
+    │   (AccountNotFound, MemberNotFound, HoldNotFound, EntryNotFound, FeatureNotFound,
+    │    KeyNotFound)
     ├── Conflict
     │   ├── IdempotencyConflict idempotency_conflict   key
     │   ├── FeatureExists       feature_exists         key
     │   └── HoldNotPending      hold_not_pending       hold_id, status
     ├── InsufficientCredits     insufficient_credits   required, available, shortfall
     │   └── MemberCapExceeded   member_cap_exceeded
+    ├── Unauthenticated         unauthenticated
     └── Forbidden               forbidden
         └── AccountFrozen       account_frozen         account_id
 """
@@ -111,6 +113,13 @@ class FeatureNotFound(NotFound):
     entity = "feature"
 
 
+class KeyNotFound(NotFound):
+    """No API key has this id."""
+
+    code = "key_not_found"
+    entity = "key"
+
+
 class Conflict(CreditgateError):
     """The request clashes with the state it would change."""
 
@@ -188,6 +197,13 @@ class MemberCapExceeded(InsufficientCredits):
 
     code = "member_cap_exceeded"
     title = "Member spending cap reached"
+
+
+class Unauthenticated(CreditgateError):
+    """The call carries no API key, or one that is malformed, unknown or revoked."""
+
+    code = "unauthenticated"
+    title = "Unauthenticated"
 
 
 class Forbidden(CreditgateError):

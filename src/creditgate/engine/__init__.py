@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import OperationalError
+
 from creditgate.domain.accounts import Account, Member, OwnerKind, check_account_id, check_floor
 from creditgate.domain.amounts import SCALE, AmountLike, Credits
 from creditgate.domain.entries import Entry, EntryKind
@@ -57,6 +59,7 @@ from creditgate.engine.catalog_verbs import CatalogVerbs
 from creditgate.engine.clock import Clock, ManualClock, SystemClock
 from creditgate.engine.holding import HeldWork
 from creditgate.engine.idempotency import once
+from creditgate.engine.key_verbs import KeyVerbs
 from creditgate.engine.sweeper import expire
 from creditgate.engine.usage import Call, End, check_latency, read_call, record_refusal
 from creditgate.engine.usage_verbs import UsageVerbs
@@ -66,7 +69,7 @@ from creditgate.storage import migrate
 from creditgate.storage.accounts import list_members
 from creditgate.storage.database import Database
 from creditgate.storage.entries import EntryFilter, find_entry
-from creditgate.storage.holds import find_hold
+from creditgate.storage.holds import count_pending, find_hold
 
 __all__ = ["Clock", "Engine", "ManualClock", "SystemClock"]
 
@@ -93,7 +96,7 @@ def _id(value: object, field: str) -> int:
     return value
 
 
-class Engine(CatalogVerbs, UsageVerbs):
+class Engine(CatalogVerbs, UsageVerbs, KeyVerbs):
     """The embedded credit engine: open a SQLite file or a PostgreSQL URL and call it.
 
     >>> engine = Engine("sqlite:///credits.db")  # doctest: +SKIP
@@ -116,7 +119,11 @@ class Engine(CatalogVerbs, UsageVerbs):
     ) -> None:
         if not isinstance(database, Database):
             settings = Settings() if database is None else Settings(database_url=database)
-            database = Database(settings.database_url, sqlite_sync=settings.sqlite_synchronous)
+            database = Database(
+                settings.database_url,
+                sqlite_sync=settings.sqlite_synchronous,
+                pool_size=settings.pool_size,
+            )
         self.db = database
         self.clock: Clock = clock or SystemClock()
         if upgrade:
@@ -802,3 +809,18 @@ class Engine(CatalogVerbs, UsageVerbs):
     def verify(self) -> VerifyReport:
         """Recompute every account from entries, lots and holds; report each mismatch."""
         return verify(self.db)
+
+    def pending_holds(self) -> int:
+        """How many holds are pending now, across every account (a gauge for monitoring)."""
+        with self.db.read() as conn:
+            return count_pending(conn, self.clock.now())
+
+    def is_ready(self) -> bool:
+        """Whether the database answers and its schema is at this version's head.
+
+        A service whose database lags its code would misread rows: it should not take calls.
+        """
+        try:
+            return migrate.current(self.db) == migrate.head()
+        except OperationalError:
+            return False

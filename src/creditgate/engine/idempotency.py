@@ -9,7 +9,10 @@ different request is an `IdempotencyConflict`.
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
@@ -23,6 +26,31 @@ R = TypeVar("R")
 
 
 _ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+@dataclass(slots=True)
+class Replay:
+    """Whether a call made inside `noticing_replays` answered a stored result."""
+
+    happened: bool = False
+
+
+_watch: ContextVar[Replay | None] = ContextVar("creditgate_replay", default=None)
+
+
+@contextmanager
+def noticing_replays() -> Iterator[Replay]:
+    """Notice whether the engine calls in this block replayed a stored result.
+
+    The service says so in its `Idempotent-Replayed` header. A context variable rather than
+    a second return value keeps every engine method's result the same for every face.
+    """
+    replay = Replay()
+    token = _watch.set(replay)
+    try:
+        yield replay
+    finally:
+        _watch.reset(token)
 
 
 def _adapter(result_type: type[R]) -> TypeAdapter[R]:
@@ -61,6 +89,9 @@ def once(
     if stored is not None:
         if stored.fingerprint != digest:
             raise IdempotencyConflict(key=key)
+        replay = _watch.get()
+        if replay is not None:
+            replay.happened = True
         return _adapter(result_type).validate_json(stored.result)
     result = effect()
     insert_key(

@@ -140,3 +140,13 @@ def grow_hold(conn: Connection, hold_id: HoldId, amount: Credits, expires_at: da
         .values(amount=amount.units, expires_at=expires_at)
     )
     assert conn.execute(stmt).rowcount == 1
+
+
+def count_pending(conn: Connection, now: datetime) -> int:
+    """How many holds are pending and not yet past their ttl, across every account."""
+    stmt = (
+        select(func.count())
+        .select_from(holds)
+        .where(holds.c.status == HoldStatus.PENDING.value, holds.c.expires_at > now)
+    )
+    return int(conn.execute(stmt).scalar_one())

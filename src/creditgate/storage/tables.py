@@ -1,4 +1,4 @@
-"""The schema. Every table but `creditgate_meta` and the catalog carries `account_id`.
+"""The schema. Every table but `creditgate_meta`, the catalog and API keys carries `account_id`.
 
 The catalog (features, prices, catalog settings) is shared by every account: it is small,
 read on every priced call, and replicated whole rather than distributed.
@@ -29,6 +29,7 @@ from sqlalchemy import (
 from creditgate.domain.accounts import OwnerKind
 from creditgate.domain.entries import EntryKind
 from creditgate.domain.holds import HoldStatus
+from creditgate.domain.keys import Scope
 from creditgate.domain.lots import LotSource
 from creditgate.domain.usage import Outcome
 from creditgate.storage.types import UtcDateTime, enum_check, enum_column
@@ -277,11 +278,30 @@ usage_events = Table(
     Index("ix_usage_events_created_at", "created_at"),
 )
 
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("prefix", String(16), nullable=False, unique=True),
+    # SHA-256 of the whole key, hex: the secret itself is never stored.
+    Column("digest", String(64), nullable=False),
+    enum_column("scope"),
+    Column("name", String(100), nullable=False),
+    # A key bound to one account reaches that account only; NULL reaches every account.
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    enum_check("scope", Scope),
+)
+
 CATALOG_REVISION = "revision"
 """The catalog setting every catalog write renews: caches of price rows key on it."""
 
 CATALOG_TABLES = ("features", "prices", "catalog_settings")
-"""Shared by every account: the only tables without `account_id` besides `creditgate_meta`."""
+"""Shared by every account: the catalog is read by every priced call."""
+
+SERVICE_TABLES = ("api_keys",)
+"""The service's own configuration: keys may be bound to an account, but need not be."""
 
 LEDGER_TABLES = ("entries", "entry_lots")
 """Append-only tables: triggers refuse UPDATE and DELETE on them."""

@@ -1,0 +1,117 @@
+"""What routes depend on: the engine, the calling key and its scope, the idempotency key.
+
+The key comes in `Authorization: Bearer cg_…` (or `X-API-Key`). A key bound to one
+account reaches only that account: any other answers 404, exactly as if it did not exist,
+so guessing ids reveals nothing.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Header, Request, Response
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from creditgate.domain.errors import AccountNotFound, EntryNotFound, HoldNotFound, Unauthenticated
+from creditgate.domain.ids import EntryId, HoldId
+from creditgate.domain.keys import ApiKey, Scope
+from creditgate.engine import Engine
+from creditgate.engine.idempotency import noticing_replays
+
+T = TypeVar("T")
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+def engine(request: Request) -> Engine:
+    """The app's engine."""
+    found: Engine = request.app.state.engine
+    return found
+
+
+Engines = Annotated[Engine, Depends(engine)]
+
+
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer cg_…`")
+_header_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: cg_…`")
+
+
+def _caller(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header_key: Annotated[str | None, Depends(_header_key)],
+) -> ApiKey:
+    text = bearer.credentials if bearer is not None else header_key
+    if not text:
+        raise Unauthenticated("an API key is required: 'Authorization: Bearer <key>'")
+    found: Engine = request.app.state.engine
+    key = found.authenticate(text)
+    request.state.key_prefix = key.prefix
+    return key
+
+
+def scoped(scope: Scope) -> Callable[..., ApiKey]:
+    """A dependency: the calling key, which must have at least `scope`."""
+
+    def dependency(key: Annotated[ApiKey, Depends(_caller)]) -> ApiKey:
+        key.require(scope)
+        return key
+
+    return dependency
+
+
+Reader = Annotated[ApiKey, Depends(scoped(Scope.READ))]
+Writer = Annotated[ApiKey, Depends(scoped(Scope.WRITE))]
+Admin = Annotated[ApiKey, Depends(scoped(Scope.ADMIN))]
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description=(
+            "Makes the call safe to retry: the same key and request answer the first result"
+            " (with `Idempotent-Replayed: true`); the same key with another request is a 409."
+        ),
+        max_length=200,
+    ),
+]
+
+
+def reach(key: ApiKey, account_id: str) -> str:
+    """The account id, if the key may touch it.
+
+    Raises:
+        AccountNotFound: the key is bound to another account.
+    """
+    if not key.may_see(account_id):
+        raise AccountNotFound(account_id)
+    return account_id
+
+
+def reach_hold(key: ApiKey, engine: Engine, hold_id: HoldId) -> None:
+    """Refuse a hold of another account to a key bound to one.
+
+    Raises:
+        HoldNotFound: the key is bound to another account.
+    """
+    if key.account_id is not None and engine.get_hold(hold_id).account_id != key.account_id:
+        raise HoldNotFound(hold_id)
+
+
+def reach_entry(key: ApiKey, engine: Engine, entry_id: EntryId) -> None:
+    """Refuse an entry of another account to a key bound to one.
+
+    Raises:
+        EntryNotFound: the key is bound to another account.
+    """
+    if key.account_id is not None and engine.get_entry(entry_id).account_id != key.account_id:
+        raise EntryNotFound(entry_id)
+
+
+@contextmanager
+def replays(response: Response) -> Iterator[None]:
+    """Say `Idempotent-Replayed: true` when the call inside answered a stored result."""
+    with noticing_replays() as replay:
+        yield
+    if replay.happened:
+        response.headers[REPLAYED_HEADER] = "true"

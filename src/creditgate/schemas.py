@@ -1,0 +1,665 @@
+"""The wire: Pydantic models shared by the HTTP service and the client.
+
+Each response model mirrors one frozen domain result field for field: `of(result)` builds
+it on the server, `to_domain()` rebuilds the very same result in the client, so code
+written against the embedded engine runs unchanged against the service. Amounts travel as
+decimal strings ("12.5"): exact, and free of the float rounding JSON numbers invite.
+Requests accept an amount as a decimal string or a whole number of credits, never a float.
+"""
+
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Self
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    StrictInt,
+    WithJsonSchema,
+    computed_field,
+)
+
+from creditgate.domain.accounts import Account, Member, OwnerKind
+from creditgate.domain.amounts import Credits
+from creditgate.domain.catalog import Change, ChangeKind
+from creditgate.domain.entries import Entry, EntryKind, LotMove
+from creditgate.domain.errors import InvalidInput
+from creditgate.domain.holds import Hold, HoldStatus
+from creditgate.domain.lots import LotSource
+from creditgate.domain.pricing import (
+    Feature,
+    Flat,
+    PerBlock,
+    Price,
+    Quote,
+    Rule,
+    Tiered,
+    TokenCounts,
+    Tokens,
+    parse_rule,
+    rule_data,
+)
+from creditgate.domain.results import (
+    Balance,
+    Check,
+    ExpirePass,
+    Lifetime,
+    Page,
+    Problem,
+    Receipt,
+    TransferReceipt,
+    VerifyReport,
+)
+from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
+
+_AMOUNT_PATTERN = r"^-?[0-9]{1,16}(\.[0-9]{1,3})?$"
+
+
+def _read_credits(value: object) -> Credits:
+    if isinstance(value, Credits):
+        return value
+    if isinstance(value, bool | float) or not isinstance(value, str | int):
+        raise ValueError("an amount is a decimal string ('2.5') or a whole number of credits")
+    try:
+        return Credits.parse(value)
+    except InvalidInput as error:
+        raise ValueError(error.reason) from None
+
+
+WireCredits = Annotated[
+    Credits,
+    PlainValidator(_read_credits),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(
+        {"type": "string", "pattern": _AMOUNT_PATTERN, "examples": ["12.5"]},
+        mode="serialization",
+    ),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": _AMOUNT_PATTERN},
+                {"type": "integer"},
+            ],
+            "description": "Credits: a decimal string (at most 3 places) or a whole number.",
+            "examples": ["12.5", 10],
+        },
+        mode="validation",
+    ),
+]
+"""An amount of credits on the wire: a decimal string out, a string or integer in."""
+
+
+def _read_rule(value: object) -> Rule:
+    if isinstance(value, Flat | PerBlock | Tiered | Tokens):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError("a rule is an object such as {'rule': 'flat', 'credits': '5'}")
+    try:
+        return parse_rule(value)
+    except InvalidInput as error:
+        raise ValueError(f"{error.field}: {error.reason}") from None
+
+
+_RULE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": (
+        "A price rule. `flat`: credits per call. `per_block`: credits per started block of"
+        " `block` units. `tiered`: the first tier whose `up_to` holds the quantity (the last"
+        " may omit it). `tokens`: credits per `per_tokens` input, cached-input and output"
+        " tokens. `rounding` is up (default), down or nearest, applied once per call."
+    ),
+    "required": ["rule"],
+    "properties": {
+        "rule": {"type": "string", "enum": ["flat", "per_block", "tiered", "tokens"]},
+        "credits": {"type": "string", "pattern": _AMOUNT_PATTERN},
+        "block": {"type": "integer", "minimum": 1},
+        "unit": {"type": "string"},
+        "tiers": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "up_to": {"type": "integer", "minimum": 1},
+                    "credits": {"type": "string", "pattern": _AMOUNT_PATTERN},
+                },
+                "required": ["credits"],
+            },
+        },
+        "input": {"type": "string", "pattern": _AMOUNT_PATTERN},
+        "cached_input": {"type": "string", "pattern": _AMOUNT_PATTERN},
+        "output": {"type": "string", "pattern": _AMOUNT_PATTERN},
+        "per_tokens": {"type": "integer", "minimum": 1},
+        "rounding": {"type": "string", "enum": ["up", "down", "nearest"]},
+    },
+    "examples": [
+        {"rule": "per_block", "credits": "1", "block": 15, "unit": "s"},
+        {"rule": "tokens", "input": "1", "output": "3", "per_tokens": 1000},
+    ],
+}
+
+WireRule = Annotated[
+    Rule,
+    PlainValidator(_read_rule),
+    PlainSerializer(rule_data, return_type=dict[str, object]),
+    WithJsonSchema(_RULE_SCHEMA),
+]
+"""A price rule on the wire: its data form, the same as in a catalog file."""
+
+Metadata = Annotated[dict[str, Any], Field(description="The app's own JSON object, at most 8 KiB.")]
+
+
+def _back(value: object) -> object:
+    """A wire value turned back into its domain value."""
+    if isinstance(value, Out):
+        return value.to_domain()
+    if isinstance(value, tuple | list):
+        return tuple(_back(item) for item in value)
+    return value
+
+
+class Out(BaseModel):
+    """A response: one domain result, field for field."""
+
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+    domain: ClassVar[type[Any]]
+
+    @classmethod
+    def of(cls, result: object) -> Self:
+        """The wire form of a domain result."""
+        return cls.model_validate(result, from_attributes=True)
+
+    def to_domain(self) -> Any:
+        """The domain result this wire form carries."""
+        return self.domain(**{name: _back(getattr(self, name)) for name in type(self).model_fields})
+
+
+class TokenCountsWire(Out):
+    """The tokens of one LLM call, by kind."""
+
+    model_config = ConfigDict(from_attributes=True, frozen=True, extra="forbid", strict=True)
+    domain = TokenCounts
+    input: int = Field(default=0, ge=0, examples=[1200])
+    cached_input: int = Field(default=0, ge=0, examples=[0])
+    output: int = Field(default=0, ge=0, examples=[300])
+
+
+WireQuantity = Annotated[
+    StrictInt | TokenCountsWire,
+    Field(description="A whole number (seconds, images) or token counts by kind.", examples=[40]),
+]
+
+
+def engine_quantity(value: int | TokenCountsWire | None) -> int | TokenCounts | None:
+    """A wire quantity as the engine takes it."""
+    if isinstance(value, TokenCountsWire):
+        return TokenCounts(input=value.input, cached_input=value.cached_input, output=value.output)
+    return value
+
+
+class AccountOut(Out):
+    """A wallet, by the app's own id."""
+
+    domain = Account
+    id: str = Field(examples=["user_1"])
+    owner_kind: OwnerKind
+    floor: WireCredits
+    is_unlimited: bool
+    is_frozen: bool
+    created_at: datetime
+    metadata: dict[str, Any]
+
+
+class MemberOut(Out):
+    """A person who spends from an organization's wallet."""
+
+    domain = Member
+    account_id: str = Field(examples=["org_acme"])
+    member_id: str = Field(examples=["user_7"])
+    spend_cap: WireCredits | None
+    spent: WireCredits
+
+
+class BalanceOut(Out):
+    """An account's figures now: `available = balance - held`."""
+
+    domain = Balance
+    account_id: str = Field(examples=["user_1"])
+    balance: WireCredits
+    held: WireCredits
+    available: WireCredits
+    floor: WireCredits
+    debt: WireCredits
+    as_of: datetime
+
+
+class LotMoveOut(Out):
+    """What one entry did to one lot."""
+
+    domain = LotMove
+    lot_id: int
+    amount: WireCredits
+    held: WireCredits
+
+
+class EntryOut(Out):
+    """One line of the ledger."""
+
+    domain = Entry
+    id: int
+    account_id: str
+    seq: int
+    kind: EntryKind
+    amount: WireCredits
+    held_delta: WireCredits
+    balance_after: WireCredits
+    held_after: WireCredits
+    cost: WireCredits | None
+    moves: tuple[LotMoveOut, ...]
+    hold_id: int | None
+    ref_entry_id: int | None
+    counterparty: str | None
+    source: str | None
+    member_id: str | None
+    feature: str | None
+    actor: str | None
+    reason: str | None
+    metadata: dict[str, Any]
+    created_at: datetime
+    effective_at: datetime
+    model: str | None = None
+    quantity: WireQuantity | None = None
+    price_id: int | None = None
+
+
+class HoldOut(Out):
+    """Credits set aside for work in progress."""
+
+    domain = Hold
+    id: int
+    account_id: str
+    amount: WireCredits
+    status: HoldStatus
+    captured: WireCredits | None
+    member_id: str | None
+    feature: str | None
+    metadata: dict[str, Any]
+    created_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+    model: str | None = None
+    quantity: WireQuantity | None = None
+    price_id: int | None = None
+
+
+class QuoteOut(Out):
+    """What one call costs, at which price version, and why."""
+
+    domain = Quote
+    feature: str = Field(examples=["audio.generate"])
+    model: str | None
+    quantity: WireQuantity | None
+    amount: WireCredits
+    price_id: int
+    price_version: int
+    breakdown: str = Field(examples=["40 s = 3 x 15 s x 1 credit = 3 credits"])
+
+
+class ReceiptOut(Out):
+    """One ledger write: its entry, the account after it, and the hold or quote it made."""
+
+    domain = Receipt
+    entry: EntryOut
+    balance: BalanceOut
+    hold: HoldOut | None = None
+    quote: QuoteOut | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def credits_used(self) -> WireCredits:
+        """Credits this write took from the balance."""
+        return Credits(max(0, -self.entry.amount.units))
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def credits_remaining(self) -> WireCredits:
+        """Credits still available after this write."""
+        return self.balance.available
+
+
+class TransferReceiptOut(Out):
+    """Both sides of a transfer."""
+
+    domain = TransferReceipt
+    debit: EntryOut
+    credit: EntryOut
+    from_balance: BalanceOut
+    to_balance: BalanceOut
+
+
+class EntryPage(Out):
+    """One page of history, newest first; pass `next_cursor` back for the next."""
+
+    domain = Page
+    items: tuple[EntryOut, ...]
+    next_cursor: str | None
+
+
+class LifetimeOut(Out):
+    """Lifetime figures of an account."""
+
+    domain = Lifetime
+    account_id: str
+    granted: WireCredits
+    granted_by_source: dict[str, WireCredits]
+    spent: WireCredits
+    refunded: WireCredits
+    expired: WireCredits
+    adjusted: WireCredits
+    transferred_in: WireCredits
+    transferred_out: WireCredits
+
+
+class BalanceAtOut(BaseModel):
+    """The balance as it stood at one past instant."""
+
+    account_id: str
+    at: datetime
+    balance: WireCredits
+
+
+class ExpirePassOut(Out):
+    """What one expiry pass wrote."""
+
+    domain = ExpirePass
+    accounts: int
+    lots_expired: int
+    holds_expired: int
+    credits_expired: WireCredits
+
+
+class ProblemOut(Out):
+    """One mismatch `verify` found."""
+
+    domain = Problem
+    account_id: str | None
+    check: str
+    detail: str
+
+
+class VerifyReportOut(Out):
+    """Every account recomputed from its entries, lots and holds."""
+
+    domain = VerifyReport
+    accounts: int
+    entries: int
+    problems: tuple[ProblemOut, ...]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def is_clean(self) -> bool:
+        """No invariant is broken."""
+        return not self.problems
+
+
+class CheckOut(Out):
+    """Whether an account can pay for one call now."""
+
+    domain = Check
+    has_enough: bool
+    required: WireCredits
+    available: WireCredits
+    quote: QuoteOut
+
+
+class FeatureOut(Out):
+    """Something the app charges for."""
+
+    domain = Feature
+    key: str = Field(examples=["image.generate"])
+    name: str = Field(examples=["Image generation"])
+    category: str | None
+    description: str | None
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class PriceOut(Out):
+    """One version of a feature's price; `rule` null marks a retired price."""
+
+    domain = Price
+    id: int
+    feature: str
+    model: str | None
+    version: int
+    rule: WireRule | None
+    minimum: WireCredits | None
+    effective_from: datetime
+    created_at: datetime
+
+
+class UsageEventOut(Out):
+    """One use of a feature, and how it ended."""
+
+    domain = UsageEvent
+    id: int
+    account_id: str
+    member_id: str | None
+    feature: str | None
+    model: str | None
+    quantity: WireQuantity | None
+    credits: WireCredits
+    outcome: Outcome
+    latency_ms: int | None
+    request_id: str | None
+    metadata: dict[str, Any]
+    entry_id: int | None
+    hold_id: int | None
+    price_id: int | None
+    created_at: datetime
+
+
+class UsagePage(Out):
+    """One page of usage events, newest first."""
+
+    domain = Page
+    items: tuple[UsageEventOut, ...]
+    next_cursor: str | None
+
+
+class UsageTotalOut(Out):
+    """Events and credits of one feature, model and outcome."""
+
+    domain = UsageTotal
+    feature: str | None
+    model: str | None
+    outcome: Outcome
+    events: int
+    credits: WireCredits
+
+
+class ChangeOut(BaseModel):
+    """One change a catalog apply made (or, in a dry run, would make)."""
+
+    kind: ChangeKind
+    detail: str
+
+    @classmethod
+    def of(cls, change: Change) -> Self:
+        """The wire form of a change: its kind and what it says."""
+        return cls(kind=change.kind, detail=change.detail)
+
+
+class Deleted(BaseModel):
+    """What deleting a feature did: deleted when never used, otherwise deactivated."""
+
+    deleted: bool
+
+
+# Requests
+
+
+class In(BaseModel):
+    """A request body: unknown fields are refused, and no type is coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class AccountIn(In):
+    """Create an account for the app's id, or get the existing one unchanged."""
+
+    account_id: str = Field(min_length=1, max_length=200, examples=["user_1"])
+    owner_kind: OwnerKind = OwnerKind.USER
+    floor: WireCredits = Credits(0)
+    is_unlimited: bool = False
+    metadata: Metadata | None = None
+
+
+class AccountUpdateIn(In):
+    """Freeze, make unlimited, change the floor or the metadata; absent fields stay."""
+
+    is_frozen: bool | None = None
+    is_unlimited: bool | None = None
+    floor: WireCredits | None = None
+    metadata: Metadata | None = None
+
+
+class MemberIn(In):
+    """Let a person spend from the organization's wallet, up to an optional cap."""
+
+    spend_cap: WireCredits | None = None
+
+
+class GrantIn(In):
+    """A new lot of credits."""
+
+    amount: WireCredits
+    source: LotSource = LotSource.BONUS
+    expires_at: datetime | None = None
+    priority: int = 0
+    metadata: Metadata | None = None
+
+
+class AdjustIn(In):
+    """A signed correction by an operator."""
+
+    amount: WireCredits = Field(examples=["-5"])
+    reason: str = Field(examples=["duplicate purchase"])
+    actor: str = Field(examples=["support@example.com"])
+    metadata: Metadata | None = None
+
+
+class SpendIn(In):
+    """An amount, or a feature (with model and quantity) for the catalog to price."""
+
+    amount: WireCredits | None = None
+    feature: str | None = Field(default=None, examples=["audio.generate"])
+    model: str | None = None
+    quantity: WireQuantity | None = None
+    member_id: str | None = None
+    metadata: Metadata | None = None
+
+
+class ChargeIn(SpendIn):
+    """Take the cost of one call now."""
+
+    request_id: str | None = None
+
+
+class HoldIn(SpendIn):
+    """Set the cost of a call aside for `ttl_s` seconds."""
+
+    ttl_s: StrictInt = Field(examples=[300])
+
+
+class ExtendIn(In):
+    """Grow a pending hold; `ttl_s` restarts its clock."""
+
+    more: WireCredits
+    ttl_s: StrictInt | None = None
+
+
+class SettleIn(In):
+    """The actual cost, or the quantity really used (priced at the hold's version)."""
+
+    actual: WireCredits | None = None
+    quantity: WireQuantity | None = None
+    latency_ms: StrictInt | None = None
+    request_id: str | None = None
+
+
+class ReleaseIn(In):
+    """End a hold without spending; name the failure when the work failed."""
+
+    failure: str | None = Field(default=None, examples=["upstream timeout"])
+    latency_ms: StrictInt | None = None
+    request_id: str | None = None
+
+
+class RefundIn(In):
+    """Give back all of a charge (no amount) or part of it."""
+
+    amount: WireCredits | None = None
+    reason: str | None = None
+
+
+class TransferIn(In):
+    """Move credits from one account to another."""
+
+    from_account_id: str = Field(examples=["user_1"])
+    to_account_id: str = Field(examples=["user_2"])
+    amount: WireCredits
+    metadata: Metadata | None = None
+
+
+class CheckIn(In):
+    """Could the account pay for this call now?"""
+
+    feature: str = Field(examples=["audio.generate"])
+    model: str | None = None
+    quantity: WireQuantity | None = None
+
+
+class QuoteIn(CheckIn):
+    """What would this call cost (now, or at `at`)?"""
+
+    at: datetime | None = None
+
+
+class FeatureIn(In):
+    """A new feature."""
+
+    key: str = Field(examples=["image.upscale"])
+    name: str = Field(examples=["Image upscaling"])
+    category: str | None = None
+    description: str | None = None
+    is_active: bool = True
+
+
+class FeatureUpdateIn(In):
+    """Rename, recategorize, or (de)activate a feature; absent fields stay."""
+
+    name: str | None = None
+    category: str | None = None
+    description: str | None = None
+    is_active: bool | None = None
+
+
+class PriceIn(In):
+    """A new price version for a model, a family (`gpt-4o*`) or every model (null)."""
+
+    model: str | None = None
+    rule: dict[str, Any] = Field(
+        json_schema_extra=_RULE_SCHEMA, examples=[{"rule": "flat", "credits": "5"}]
+    )
+    minimum: WireCredits | None = None
+    effective_from: datetime | None = None
+
+
+class RetireIn(In):
+    """Retire a model's price (null: the feature-wide default)."""
+
+    model: str | None = None
+    effective_from: datetime | None = None
