@@ -13,8 +13,14 @@ setup: ## Create .venv from nothing: uv, then the locked dependencies
 	@command -v uv >/dev/null 2>&1 || test -x "$(HOME)/.local/bin/uv" || python3 -m pip install --quiet --user uv
 	$(UV) sync --frozen
 
-demo: setup ## Run the demo: a small AI app's credits on the SQLite file creditgate.db
+serve: setup ## Run the service on the SQLite file creditgate.db with demo data and a demo key
+	$(RUN) creditgate serve --demo
+
+demo: setup ## Walk through a small AI app's credits on creditgate.db, in the terminal
 	$(RUN) creditgate demo
+
+openapi: setup ## Write the service's OpenAPI document to docs/openapi.json
+	$(RUN) creditgate openapi docs/openapi.json
 
 fmt: setup ## Format and autofix
 	$(RUN) ruff format src tests bench
@@ -37,7 +43,8 @@ bench: setup ## Run the benchmarks (minutes): figures against the hand-written f
 	$(RUN) python bench/hold_settle.py
 	$(RUN) python bench/growth.py
 	$(RUN) python bench/pricing.py
+	$(RUN) python bench/http.py
 
 ci: check test ## What CI runs
 
-.PHONY: help setup demo fmt check test soak bench ci
+.PHONY: help setup serve demo openapi fmt check test soak bench ci

@@ -5,6 +5,7 @@ engine on the configured database, and closes it on shutdown. Migrations are run
 the workers start (by `creditgate serve` or `creditgate db upgrade`), never by each worker.
 """
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -59,3 +60,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.include_router(module.router)
     app.add_middleware(Observed, body_bytes_max=config.body_bytes_max)
     return app
+
+
+def openapi_document(engine: Engine) -> str:
+    """The service's OpenAPI document as stable, indented JSON (kept in `docs/openapi.json`)."""
+    return json.dumps(create_app(engine=engine).openapi(), indent=2, sort_keys=True) + "\n"

@@ -510,6 +510,12 @@ class In(BaseModel):
 class AccountIn(In):
     """Create an account for the app's id, or get the existing one unchanged."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"examples": [{"account_id": "user_1", "owner_kind": "user"}]},
+    )
+
     account_id: str = Field(min_length=1, max_length=200, examples=["user_1"])
     owner_kind: OwnerKind = OwnerKind.USER
     floor: WireCredits = Credits(0)
@@ -520,6 +526,10 @@ class AccountIn(In):
 class AccountUpdateIn(In):
     """Freeze, make unlimited, change the floor or the metadata; absent fields stay."""
 
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [{"is_frozen": True}]}
+    )
+
     is_frozen: bool | None = None
     is_unlimited: bool | None = None
     floor: WireCredits | None = None
@@ -529,11 +539,25 @@ class AccountUpdateIn(In):
 class MemberIn(In):
     """Let a person spend from the organization's wallet, up to an optional cap."""
 
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [{"spend_cap": "40"}]}
+    )
+
     spend_cap: WireCredits | None = None
 
 
 class GrantIn(In):
     """A new lot of credits."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {"amount": "100", "source": "purchase", "expires_at": "2027-01-01T00:00:00Z"}
+            ]
+        },
+    )
 
     amount: WireCredits
     source: LotSource = LotSource.BONUS
@@ -544,6 +568,16 @@ class GrantIn(In):
 
 class AdjustIn(In):
     """A signed correction by an operator."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {"amount": "-5", "reason": "duplicate purchase", "actor": "support@example.com"}
+            ]
+        },
+    )
 
     amount: WireCredits = Field(examples=["-5"])
     reason: str = Field(examples=["duplicate purchase"])
@@ -565,11 +599,25 @@ class SpendIn(In):
 class ChargeIn(SpendIn):
     """Take the cost of one call now."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"examples": [{"feature": "audio.speech", "quantity": 40}]},
+    )
+
     request_id: str | None = None
 
 
 class HoldIn(SpendIn):
     """Set the cost of a call aside for `ttl_s` seconds."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [{"feature": "video.generate", "quantity": 10, "ttl_s": 300}]
+        },
+    )
 
     ttl_s: StrictInt = Field(examples=[300])
 
@@ -577,12 +625,22 @@ class HoldIn(SpendIn):
 class ExtendIn(In):
     """Grow a pending hold; `ttl_s` restarts its clock."""
 
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [{"more": "2", "ttl_s": 300}]}
+    )
+
     more: WireCredits
     ttl_s: StrictInt | None = None
 
 
 class SettleIn(In):
     """The actual cost, or the quantity really used (priced at the hold's version)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"examples": [{"quantity": 4, "latency_ms": 8200}]},
+    )
 
     actual: WireCredits | None = None
     quantity: WireQuantity | None = None
@@ -593,6 +651,12 @@ class SettleIn(In):
 class ReleaseIn(In):
     """End a hold without spending; name the failure when the work failed."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"examples": [{"failure": "upstream timeout", "latency_ms": 30000}]},
+    )
+
     failure: str | None = Field(default=None, examples=["upstream timeout"])
     latency_ms: StrictInt | None = None
     request_id: str | None = None
@@ -601,12 +665,26 @@ class ReleaseIn(In):
 class RefundIn(In):
     """Give back all of a charge (no amount) or part of it."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"examples": [{"amount": "2.5", "reason": "generation failed"}]},
+    )
+
     amount: WireCredits | None = None
     reason: str | None = None
 
 
 class TransferIn(In):
     """Move credits from one account to another."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [{"from_account_id": "user_1", "to_account_id": "user_2", "amount": "10"}]
+        },
+    )
 
     from_account_id: str = Field(examples=["user_1"])
     to_account_id: str = Field(examples=["user_2"])
@@ -617,6 +695,12 @@ class TransferIn(In):
 class CheckIn(In):
     """Could the account pay for this call now?"""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"examples": [{"feature": "video.generate", "quantity": 8}]},
+    )
+
     feature: str = Field(examples=["audio.generate"])
     model: str | None = None
     quantity: WireQuantity | None = None
@@ -625,11 +709,33 @@ class CheckIn(In):
 class QuoteIn(CheckIn):
     """What would this call cost (now, or at `at`)?"""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "feature": "chat.complete",
+                    "model": "gpt-4o-mini",
+                    "quantity": {"input": 1200, "output": 300},
+                }
+            ]
+        },
+    )
+
     at: datetime | None = None
 
 
 class FeatureIn(In):
     """A new feature."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [{"key": "image.upscale", "name": "Image upscaling", "category": "Image"}]
+        },
+    )
 
     key: str = Field(examples=["image.upscale"])
     name: str = Field(examples=["Image upscaling"])
@@ -641,6 +747,10 @@ class FeatureIn(In):
 class FeatureUpdateIn(In):
     """Rename, recategorize, or (de)activate a feature; absent fields stay."""
 
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [{"is_active": False}]}
+    )
+
     name: str | None = None
     category: str | None = None
     description: str | None = None
@@ -649,6 +759,14 @@ class FeatureUpdateIn(In):
 
 class PriceIn(In):
     """A new price version for a model, a family (`gpt-4o*`) or every model (null)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [{"model": "flux-pro", "rule": {"rule": "flat", "credits": "4"}}]
+        },
+    )
 
     model: str | None = None
     rule: dict[str, Any] = Field(
@@ -660,6 +778,10 @@ class PriceIn(In):
 
 class RetireIn(In):
     """Retire a model's price (null: the feature-wide default)."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [{"model": "flux-pro"}]}
+    )
 
     model: str | None = None
     effective_from: datetime | None = None

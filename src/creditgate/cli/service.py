@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -124,7 +125,27 @@ def serve(
     )
 
 
+def openapi(
+    path: Annotated[Path | None, typer.Argument(help="File to write; stdout without one.")] = None,
+) -> None:
+    """Print or write the service's OpenAPI document (the API's reviewed contract)."""
+    from creditgate.app import openapi_document
+
+    with tempfile.TemporaryDirectory() as scratch:
+        engine = Engine(f"sqlite:///{Path(scratch) / 'spec.db'}")
+        try:
+            text = openapi_document(engine)
+        finally:
+            engine.close()
+    if path is None:
+        typer.echo(text, nl=False)
+    else:
+        path.write_text(text)
+        typer.echo(f"wrote {path}")
+
+
 def register(app: typer.Typer) -> None:
     """Add the service's commands to the `creditgate` command."""
     app.command()(serve)
+    app.command()(openapi)
     app.add_typer(keys_app, name="keys")

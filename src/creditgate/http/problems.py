@@ -89,7 +89,10 @@ def problem(
     if request_id is not None:
         body["request_id"] = request_id
     return Response(
-        json.dumps(body, default=str), status_code=status, media_type=MEDIA_TYPE, headers=headers
+        json.dumps(body, default=str, separators=(",", ":")),
+        status_code=status,
+        media_type=MEDIA_TYPE,
+        headers=headers,
     )
 
 
