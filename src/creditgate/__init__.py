@@ -33,6 +33,7 @@ from creditgate.domain.errors import (
     MemberCapExceeded,
     MemberNotFound,
     NotFound,
+    RateLimited,
     Unauthenticated,
 )
 from creditgate.domain.holds import Hold, HoldStatus
@@ -118,6 +119,7 @@ __all__ = [
     "PriceSpec",
     "Problem",
     "Quote",
+    "RateLimited",
     "Receipt",
     "Rounding",
     "SystemClock",

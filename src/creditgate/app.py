@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from creditgate import __version__
 from creditgate.engine import Engine
 from creditgate.http import problems
+from creditgate.http.deps import KeyLimiter
 from creditgate.http.observability import Observed
 from creditgate.http.routes import accounts, catalog, ledger, operations, usage
 from creditgate.settings import Settings
@@ -55,6 +56,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         ],
     )
     app.state.engine = served
+    app.state.limiter = (
+        None
+        if config.key_rate_per_s is None
+        else KeyLimiter(rate_per_s=config.key_rate_per_s, burst=config.key_burst)
+    )
     problems.install(app)
     for module in (accounts, ledger, catalog, usage, operations):
         app.include_router(module.router)

@@ -24,5 +24,9 @@ class Settings(BaseSettings):
     log_level: str = Field(default="info", pattern="^(debug|info|warning|error|critical)$")
     body_bytes_max: int = Field(default=65_536, ge=1024)
     """The largest request body the service reads: a credit call is small."""
+    key_rate_per_s: float | None = Field(default=None, gt=0)
+    """Calls per second each API key may make, per worker (None: no limit); then 429."""
+    key_burst: int = Field(default=50, ge=1)
+    """Calls a key may make at once before its rate applies."""
     pool_size: int = Field(default=10, ge=1, le=200)
     """PostgreSQL connections per worker (and as many again on overflow)."""

@@ -14,6 +14,7 @@ lives here: the service maps classes to statuses in one table. A failed call cha
     │   └── HoldNotPending      hold_not_pending       hold_id, status
     ├── InsufficientCredits     insufficient_credits   required, available, shortfall
     │   └── MemberCapExceeded   member_cap_exceeded
+    ├── RateLimited             rate_limited           limit_per_s, retry_after_s
     ├── Unauthenticated         unauthenticated
     └── Forbidden               forbidden
         └── AccountFrozen       account_frozen         account_id
@@ -197,6 +198,21 @@ class MemberCapExceeded(InsufficientCredits):
 
     code = "member_cap_exceeded"
     title = "Member spending cap reached"
+
+
+class RateLimited(CreditgateError):
+    """Too many calls too fast: wait `retry_after_s` seconds, then try again."""
+
+    code = "rate_limited"
+    title = "Too many requests"
+
+    def __init__(self, *, limit_per_s: float, retry_after_s: int) -> None:
+        super().__init__(f"more than {limit_per_s:g} calls per second; retry in {retry_after_s} s")
+        self.limit_per_s = limit_per_s
+        self.retry_after_s = retry_after_s
+
+    def fields(self) -> dict[str, object]:
+        return {"limit_per_s": self.limit_per_s, "retry_after_s": self.retry_after_s}
 
 
 class Unauthenticated(CreditgateError):

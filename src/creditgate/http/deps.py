@@ -5,6 +5,8 @@ account reaches only that account: any other answers 404, exactly as if it did n
 so guessing ids reveals nothing.
 """
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, TypeVar
@@ -12,9 +14,16 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Header, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from creditgate.domain.errors import AccountNotFound, EntryNotFound, HoldNotFound, Unauthenticated
+from creditgate.domain.errors import (
+    AccountNotFound,
+    EntryNotFound,
+    HoldNotFound,
+    RateLimited,
+    Unauthenticated,
+)
 from creditgate.domain.ids import EntryId, HoldId
 from creditgate.domain.keys import ApiKey, Scope
+from creditgate.domain.rates import Bucket, take
 from creditgate.engine import Engine
 from creditgate.engine.idempotency import noticing_replays
 
@@ -47,7 +56,41 @@ def _caller(
     found: Engine = request.app.state.engine
     key = found.authenticate(text)
     request.state.key_prefix = key.prefix
+    limiter: KeyLimiter | None = request.app.state.limiter
+    if limiter is not None:
+        limiter.take(key.prefix)
     return key
+
+
+class KeyLimiter:
+    """Token buckets per API key, in this worker: each of N workers allows the rate.
+
+    A guard against a runaway caller, not a quota: quotas that must hold across workers
+    live in shared storage.
+    """
+
+    def __init__(self, *, rate_per_s: float, burst: int) -> None:
+        self.rate_per_s = rate_per_s
+        self.burst = burst
+        self._buckets: dict[str, Bucket] = {}
+        self._lock = threading.Lock()
+
+    def take(self, prefix: str) -> None:
+        """Take one call from the key's bucket.
+
+        Raises:
+            RateLimited: the key's bucket is empty.
+        """
+        with self._lock:
+            bucket, wait_s = take(
+                self._buckets.get(prefix),
+                now_s=time.monotonic(),
+                rate_per_s=self.rate_per_s,
+                burst=self.burst,
+            )
+            self._buckets[prefix] = bucket
+        if wait_s is not None:
+            raise RateLimited(limit_per_s=self.rate_per_s, retry_after_s=wait_s)
 
 
 def scoped(scope: Scope) -> Callable[..., ApiKey]:

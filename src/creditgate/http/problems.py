@@ -23,6 +23,7 @@ from creditgate.domain.errors import (
     InsufficientCredits,
     InvalidInput,
     NotFound,
+    RateLimited,
     Unauthenticated,
 )
 
@@ -37,6 +38,7 @@ STATUS: dict[type[CreditgateError], int] = {
     InsufficientCredits: 402,
     Unauthenticated: 401,
     Forbidden: 403,
+    RateLimited: 429,
     CreditgateError: 400,
 }
 """The one table of statuses: an error takes the status of its nearest listed ancestor."""
@@ -103,7 +105,11 @@ def _request_id(request: Request) -> str | None:
 
 def from_error(error: CreditgateError, request_id: str | None = None) -> Response:
     """The problem response of a domain error."""
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthenticated) else None
+    headers = None
+    if isinstance(error, Unauthenticated):
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(error, RateLimited):
+        headers = {"Retry-After": str(error.retry_after_s)}
     return problem(
         status_of(type(error)),
         code=error.code,
@@ -195,7 +201,7 @@ def install(app: FastAPI) -> None:
 
 def documented(*errors: type[CreditgateError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the statuses these errors (and auth and validation) answer."""
-    statuses = {401, 403, 422, *(status_of(e) for e in errors)}
+    statuses = {401, 403, 422, 429, *(status_of(e) for e in errors)}
     titles = {
         400: "Malformed request",
         401: "No valid API key",
@@ -204,6 +210,7 @@ def documented(*errors: type[CreditgateError]) -> dict[int | str, dict[str, Any]
         404: "Not found",
         409: "Conflict: an idempotency key reused, or a state that forbids the call",
         422: "Invalid input: the field at fault is named",
+        429: "Too many requests: retry after `Retry-After` seconds",
     }
     return {
         status: {
