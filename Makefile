@@ -23,12 +23,12 @@ openapi: setup ## Write the service's OpenAPI document to docs/openapi.json
 	$(RUN) creditgate openapi docs/openapi.json
 
 fmt: setup ## Format and autofix
-	$(RUN) ruff format src tests bench
-	$(RUN) ruff check --fix src tests bench
+	$(RUN) ruff format src tests bench examples
+	$(RUN) ruff check --fix src tests bench examples
 
 check: setup ## Lint, type-check and check import layers
-	$(RUN) ruff format --check src tests bench
-	$(RUN) ruff check src tests bench
+	$(RUN) ruff format --check src tests bench examples
+	$(RUN) ruff check src tests bench examples
 	$(RUN) mypy
 	$(RUN) lint-imports
 

@@ -11,6 +11,7 @@ the errors. Everything else is internal.
 
 from importlib.metadata import version
 
+from creditgate.client import AsyncClient, Client
 from creditgate.domain.accounts import Account, Member, OwnerKind
 from creditgate.domain.amounts import SCALE, Credits
 from creditgate.domain.catalog import Catalog, Change, ChangeKind, FeatureSpec
@@ -66,6 +67,7 @@ from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
 from creditgate.engine import Engine
 from creditgate.engine.clock import Clock, ManualClock, SystemClock
 from creditgate.engine.holding import HeldWork
+from creditgate.ledger import Ledger
 
 __version__ = version("creditgate")
 
@@ -74,11 +76,13 @@ __all__ = [
     "Account",
     "AccountFrozen",
     "AccountNotFound",
+    "AsyncClient",
     "Balance",
     "Catalog",
     "Change",
     "ChangeKind",
     "Check",
+    "Client",
     "Clock",
     "Conflict",
     "CreditgateError",
@@ -103,6 +107,7 @@ __all__ = [
     "InsufficientCredits",
     "InvalidInput",
     "KeyNotFound",
+    "Ledger",
     "Lifetime",
     "LotMove",
     "LotSource",

@@ -12,6 +12,7 @@ from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -27,6 +28,7 @@ from creditgate.domain.catalog import Change, ChangeKind
 from creditgate.domain.entries import Entry, EntryKind, LotMove
 from creditgate.domain.errors import InvalidInput
 from creditgate.domain.holds import Hold, HoldStatus
+from creditgate.domain.limits import HOLD_TTL_MAX
 from creditgate.domain.lots import LotSource
 from creditgate.domain.pricing import (
     Feature,
@@ -53,6 +55,8 @@ from creditgate.domain.results import (
     VerifyReport,
 )
 from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
+
+_TTL_S_MAX = int(HOLD_TTL_MAX.total_seconds())
 
 _AMOUNT_PATTERN = r"^-?[0-9]{1,16}(\.[0-9]{1,3})?$"
 
@@ -146,6 +150,38 @@ WireRule = Annotated[
     WithJsonSchema(_RULE_SCHEMA),
 ]
 """A price rule on the wire: its data form, the same as in a catalog file."""
+
+
+def _instant(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("an ISO 8601 time with its zone, e.g. 2027-01-01T00:00:00Z") from None
+    return value
+
+
+WireInstant = Annotated[datetime, BeforeValidator(_instant)]
+"""A time in a request: ISO 8601 text. Requests are validated strictly (no coercion of
+numbers or booleans), and JSON carries times and enum values as text, so these two are
+read from text explicitly."""
+
+
+def _from_text(enum: type[OwnerKind] | type[LotSource]) -> BeforeValidator:
+    def read(value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return enum(value)
+            except ValueError:
+                allowed = ", ".join(member.value for member in enum)
+                raise ValueError(f"one of {allowed}") from None
+        return value
+
+    return BeforeValidator(read)
+
+
+WireOwnerKind = Annotated[OwnerKind, _from_text(OwnerKind)]
+WireSource = Annotated[LotSource, _from_text(LotSource)]
 
 Metadata = Annotated[dict[str, Any], Field(description="The app's own JSON object, at most 8 KiB.")]
 
@@ -517,7 +553,7 @@ class AccountIn(In):
     )
 
     account_id: str = Field(min_length=1, max_length=200, examples=["user_1"])
-    owner_kind: OwnerKind = OwnerKind.USER
+    owner_kind: WireOwnerKind = OwnerKind.USER
     floor: WireCredits = Credits(0)
     is_unlimited: bool = False
     metadata: Metadata | None = None
@@ -560,8 +596,8 @@ class GrantIn(In):
     )
 
     amount: WireCredits
-    source: LotSource = LotSource.BONUS
-    expires_at: datetime | None = None
+    source: WireSource = LotSource.BONUS
+    expires_at: WireInstant | None = None
     priority: int = 0
     metadata: Metadata | None = None
 
@@ -619,7 +655,7 @@ class HoldIn(SpendIn):
         },
     )
 
-    ttl_s: StrictInt = Field(examples=[300])
+    ttl_s: StrictInt = Field(ge=1, le=_TTL_S_MAX, examples=[300])
 
 
 class ExtendIn(In):
@@ -630,7 +666,7 @@ class ExtendIn(In):
     )
 
     more: WireCredits
-    ttl_s: StrictInt | None = None
+    ttl_s: StrictInt | None = Field(default=None, ge=1, le=_TTL_S_MAX)
 
 
 class SettleIn(In):
@@ -723,7 +759,7 @@ class QuoteIn(CheckIn):
         },
     )
 
-    at: datetime | None = None
+    at: WireInstant | None = None
 
 
 class FeatureIn(In):
@@ -773,7 +809,7 @@ class PriceIn(In):
         json_schema_extra=_RULE_SCHEMA, examples=[{"rule": "flat", "credits": "5"}]
     )
     minimum: WireCredits | None = None
-    effective_from: datetime | None = None
+    effective_from: WireInstant | None = None
 
 
 class RetireIn(In):
@@ -784,4 +820,4 @@ class RetireIn(In):
     )
 
     model: str | None = None
-    effective_from: datetime | None = None
+    effective_from: WireInstant | None = None

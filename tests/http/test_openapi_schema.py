@@ -1,28 +1,39 @@
-"""The service against its own OpenAPI document, fuzzed by schemathesis over real HTTP.
+"""The service against its own OpenAPI document: schemathesis over real HTTP, on each backend.
 
-Each operation the document lists is called on a live server over the test's engine, with
-an admin key and seeded data (the `demo` catalog, a funded account, an organization with a
-member, a charge and a pending hold), and every answer is checked: no 5xx, a documented
-status code, the documented content type, a body that matches the documented schema.
+Every operation of the document is called on a live server over the test's engine, with an
+admin key and seeded data (the `demo` catalog, a funded account, an organization with a
+member, a charge and a pending hold), and every answer is checked: no 5xx, a
+documented status code, the documented content type, headers and body schema.
 
-Half the generated requests name the seeded ids in their path, so they reach the engine's
-logic; the others name ids schemathesis makes up, and reach the 404 and 422 paths. Generation
-is positive only (requests the document says are valid): what a malformed request answers is
-pinned by the explicit cases at the end.
+Requests are positive (valid by the document) and come from three sources: the document's
+own examples, requests whose path names the seeded ids (so they reach the engine's logic),
+and requests whose ids schemathesis makes up (so they reach the 404 and 422 paths). A
+malformed request is pinned by the explicit cases at the end, not generated.
+
+Both backends run: the wire is the same, but what reaches the database is not (PostgreSQL
+refuses NUL in text, and the two drivers fail differently on an integer past BIGINT), so a
+value that slips past validation shows as a 500 on one backend only.
+
+Bounded: `EXAMPLES_PER_OPERATION` generated requests per operation and backend, no
+shrinking; derandomized when CI=true, so CI sees the same requests every run. Set
+`CREDITGATE_SCHEMA_EXAMPLES` for a longer hunt.
 """
 
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import CheckFunction, not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -30,15 +41,24 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from creditgate import Engine
+from creditgate import Engine, OwnerKind
 from creditgate.app import create_app
 from tests.conftest import IN_CI
 from tests.servers import live
 
-EXAMPLES_PER_OPERATION = int(os.environ.get("CREDITGATE_SCHEMA_EXAMPLES", "20"))
-"""Generated requests per operation and backend, on top of the document's own examples."""
+EXAMPLES_PER_OPERATION = int(os.environ.get("CREDITGATE_SCHEMA_EXAMPLES", "15"))
+"""Generated requests per operation and backend, besides the document's own examples."""
 
-CHECKS = [
+DOCUMENT = Path(__file__).parents[2] / "docs" / "openapi.json"
+"""The reviewed document; `test_openapi_document.py` holds it equal to what is served."""
+
+OPERATIONS = [
+    (method.upper(), path)
+    for path, item in json.loads(DOCUMENT.read_text())["paths"].items()
+    for method in item
+]
+
+CHECKS: list[CheckFunction] = [
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
@@ -47,147 +67,199 @@ CHECKS = [
 ]
 
 CONFIG: dict[str, Any] = {
-    # The key is sent by the test; generated Authorization and X-API-Key values would only
-    # exercise the 401 path, which tests/http covers.
+    # The test sends the key; made-up Authorization and X-API-Key values would reach only
+    # the 401 path, which tests/http covers.
     "generation": {"with-security-parameters": False},
 }
 
-OPERATIONS = [
-    ("POST", "/v1/accounts"),
-    ("GET", "/v1/accounts/{account_id}"),
-    ("PATCH", "/v1/accounts/{account_id}"),
-    ("GET", "/v1/accounts/{account_id}/balance"),
-    ("GET", "/v1/accounts/{account_id}/balance_at"),
-    ("GET", "/v1/accounts/{account_id}/lifetime"),
-    ("GET", "/v1/accounts/{account_id}/entries"),
-    ("POST", "/v1/accounts/{account_id}/check"),
-    ("GET", "/v1/accounts/{account_id}/members"),
-    ("PUT", "/v1/accounts/{account_id}/members/{member_id}"),
-    ("DELETE", "/v1/accounts/{account_id}/members/{member_id}"),
-    ("POST", "/v1/accounts/{account_id}/grants"),
-    ("POST", "/v1/accounts/{account_id}/adjustments"),
-    ("POST", "/v1/accounts/{account_id}/charge"),
-    ("POST", "/v1/accounts/{account_id}/holds"),
-    ("GET", "/v1/holds/{hold_id}"),
-    ("POST", "/v1/holds/{hold_id}/extend"),
-    ("POST", "/v1/holds/{hold_id}/settle"),
-    ("POST", "/v1/holds/{hold_id}/release"),
-    ("GET", "/v1/entries/{entry_id}"),
-    ("POST", "/v1/entries/{entry_id}/refund"),
-    ("POST", "/v1/transfers"),
-    ("GET", "/v1/features"),
-    ("POST", "/v1/features"),
-    ("GET", "/v1/features/{feature}"),
-    ("PATCH", "/v1/features/{feature}"),
-    ("DELETE", "/v1/features/{feature}"),
-    ("GET", "/v1/features/{feature}/prices"),
-    ("POST", "/v1/features/{feature}/prices"),
-    ("GET", "/v1/features/{feature}/prices/history"),
-    ("POST", "/v1/features/{feature}/prices/retire"),
-    ("POST", "/v1/quote"),
-    ("GET", "/v1/catalog"),
-    ("PUT", "/v1/catalog"),
-    ("GET", "/v1/usage"),
-    ("GET", "/v1/usage/totals"),
-    ("GET", "/healthz"),
-    ("GET", "/readyz"),
-    ("GET", "/metrics"),
-    ("POST", "/v1/expire"),
-    ("GET", "/v1/verify"),
-]
+Operation = schemathesis.APIOperation[Any, Any, Any, Any]
+Case = schemathesis.Case[Any]
+Request = dict[str, Any]
+"""What `APIOperation.Case` takes: path_parameters, query, body."""
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """The ids the test's database was seeded with."""
+
+    account_id: str
+    organization_id: str
+    member_id: str
+    feature: str
+    entry_id: int
+    hold_id: int
+
+    def path_parameters(self, names: set[str]) -> dict[str, object]:
+        """Seeded values for the path parameters of one operation."""
+        values: dict[str, object] = {
+            "account_id": self.organization_id if "member_id" in names else self.account_id,
+            "member_id": self.member_id,
+            "feature": self.feature,
+            "entry_id": self.entry_id,
+            "hold_id": self.hold_id,
+        }
+        return {name: value for name, value in values.items() if name in names}
+
+
+@dataclass(frozen=True)
+class Bug:
+    """A failure schemathesis found in the service, and one request that always shows it."""
+
+    reason: str
+    request: Callable[[Seeded], Request]
+
+
+KNOWN_BUGS: dict[tuple[str, str], Bug] = {}
+"""Operations whose run fails today, each with a request that shows why; see each reason."""
+
+
+def _operation_params() -> list[Any]:
+    params = []
+    for method, path in OPERATIONS:
+        bug = KNOWN_BUGS.get((method, path))
+        marks = [] if bug is None else [pytest.mark.xfail(strict=True, reason=bug.reason)]
+        params.append(pytest.param(method, path, id=f"{method} {path}", marks=marks))
+    return params
 
 
 @dataclass(frozen=True)
 class Served:
-    """A live server over the test's engine, its admin key, and the ids it was seeded with."""
+    """A live server over the test's engine, the admin key's header, the seeded ids."""
 
     url: str
     headers: dict[str, str]
-    ids: dict[str, object]
+    seeded: Seeded
 
 
-@pytest.fixture(scope="module")
-def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[schemathesis.BaseSchema]:
-    """The OpenAPI document as a running server serves it, loaded once for the module."""
-    path: Path = tmp_path_factory.mktemp("schema") / "schema.db"
-    engine = Engine(f"sqlite:///{path}")
-    try:
-        with live(create_app(engine=engine)) as url:
-            yield schemathesis.openapi.from_url(
-                f"{url}/openapi.json", config=schemathesis.Config.from_dict(CONFIG)
-            )
-    finally:
-        engine.close()
+@dataclass(frozen=True)
+class Document:
+    """The document as a running server serves it, and that server, seeded, on SQLite."""
+
+    schema: schemathesis.BaseSchema
+    served: Served
 
 
-def _seed(engine: Engine) -> dict[str, object]:
+def _seed(engine: Engine) -> Seeded:
     engine.seed("demo")
     engine.create_account("user_1")
     engine.grant("user_1", 1000, source="purchase")
-    engine.create_account("org_1", owner_kind="organization")
+    engine.create_account("org_1", owner_kind=OwnerKind.ORGANIZATION)
     engine.grant("org_1", 1000, source="purchase")
     engine.add_member("org_1", "member_1", spend_cap=100)
     charged = engine.charge("user_1", feature="audio.speech", quantity=40)
-    held = engine.hold("user_1", 5, ttl=__import__("datetime").timedelta(minutes=10))
-    assert held.hold is not None
-    return {
-        "account_id": "user_1",
-        "member_id": "member_1",
-        "feature": "audio.speech",
-        "hold_id": held.hold.id,
-        "entry_id": charged.entry.id,
-    }
+    pending = engine.hold("user_1", 5, ttl=timedelta(minutes=10)).hold
+    assert pending is not None
+    return Seeded(
+        account_id="user_1",
+        organization_id="org_1",
+        member_id="member_1",
+        feature="audio.speech",
+        entry_id=charged.entry.id,
+        hold_id=pending.id,
+    )
+
+
+@contextmanager
+def _serving(engine: Engine) -> Iterator[Served]:
+    seeded = _seed(engine)
+    key = engine.create_key("admin", name="schemathesis")[1]
+    with live(create_app(engine=engine)) as url:
+        yield Served(url=url, headers={"Authorization": f"Bearer {key}"}, seeded=seeded)
+
+
+@pytest.fixture(scope="module")
+def document(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Document]:
+    """The OpenAPI document loaded from a running server, once: loading costs a second.
+
+    The server stays up for the module's checks that do not depend on the backend.
+    """
+    engine = Engine(f"sqlite:///{tmp_path_factory.mktemp('document') / 'document.db'}")
+    try:
+        with _serving(engine) as served:
+            schema = schemathesis.openapi.from_url(
+                f"{served.url}/openapi.json", config=schemathesis.Config.from_dict(CONFIG)
+            )
+            yield Document(schema=schema, served=served)
+    finally:
+        engine.close()
 
 
 @pytest.fixture
 def served(engine: Engine) -> Iterator[Served]:
     """The app over the test's engine, seeded, on a free loopback port."""
-    ids = _seed(engine)
-    key = engine.create_key("admin", name="schemathesis")[1]
-    with live(create_app(engine=engine)) as url:
-        yield Served(url=url, headers={"Authorization": f"Bearer {key}"}, ids=ids)
+    with _serving(engine) as served:
+        yield served
 
 
-def _cases(operation: Any, ids: dict[str, object]) -> st.SearchStrategy[Any]:
-    names = {p.name for p in operation.path_parameters}
-    seeded = {name: value for name, value in ids.items() if name in names}
-    if "member_id" in names:
-        seeded["account_id"] = "org_1"
-    examples = operation.get_strategies_from_examples(path_parameters=seeded)
-    fuzzed = [operation.as_strategy(path_parameters=seeded)] if seeded else []
-    return st.one_of(*examples, *fuzzed, operation.as_strategy())
+def _requests(operation: Operation, seeded: Seeded) -> st.SearchStrategy[Any]:
+    """The document's examples and generated requests, on seeded ids and on made-up ones."""
+    names = {parameter.name for parameter in operation.path_parameters}
+    fixed = seeded.path_parameters(names)
+    examples = operation.get_strategies_from_examples(path_parameters=fixed)
+    on_seeded = [operation.as_strategy(path_parameters=fixed)] if fixed else []
+    return st.one_of(*examples, *on_seeded, operation.as_strategy())
 
 
-@pytest.mark.parametrize(
-    ("method", "path"), [pytest.param(m, p, id=f"{m} {p}") for m, p in OPERATIONS]
-)
+@pytest.mark.parametrize(("method", "path"), _operation_params())
 def test_operation_answers_as_documented(
-    api_schema: schemathesis.BaseSchema, served: Served, method: str, path: str
+    document: Document, served: Served, method: str, path: str
 ) -> None:
-    operation = api_schema[path][method]
+    operation = document.schema[path][method]
+    bug = KNOWN_BUGS.get((method, path))
 
     @settings(
         max_examples=EXAMPLES_PER_OPERATION,
         derandomize=IN_CI,
-        deadline=None,
         database=None,
+        deadline=None,
+        # Shrinking replays HTTP calls for minutes; schemathesis prints a curl line instead.
         phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.filter_too_much,
+            HealthCheck.data_too_large,
+        ],
     )
-    @given(case=_cases(operation, served.ids))
-    def answers(case: Any) -> None:
+    @given(case=_requests(operation, served.seeded))
+    def answers(case: Case) -> None:
         case.call_and_validate(base_url=served.url, headers=served.headers, checks=CHECKS)
+
+    if bug is not None:
+        # The known failure's request runs first, every time, so strict xfail cannot flake.
+        answers = example(case=operation.Case(**bug.request(served.seeded)))(answers)
 
     answers()
 
 
-def test_schema_lists_every_operation_exercised(api_schema: schemathesis.BaseSchema) -> None:
-    listed = {
-        (operation.ok().method.upper(), operation.ok().path)
-        for operation in api_schema.get_all_operations()
-    }
+def test_served_document_lists_every_operation_exercised(document: Document) -> None:
+    served = httpx.get(f"{document.served.url}/openapi.json").json()
 
-    assert listed == set(OPERATIONS)
+    listed = [(method.upper(), path) for path, item in served["paths"].items() for method in item]
+
+    assert sorted(listed) == sorted(OPERATIONS)
 
 
-_ = httpx
+MALFORMED: dict[str, tuple[bytes, str]] = {
+    "invalid_json": (b'{"amount": ', "application/json"),
+    "invalid_utf8": (b'{"amount": "\xff"}', "application/json"),
+    "not_json": (b'{"amount": "1"}', "text/plain"),
+    "too_large": (b'{"metadata": {"a": "' + b"x" * 70_000 + b'"}}', "application/json"),
+}
+"""Bodies generation never sends (it keeps to the document): each answers a 4xx problem."""
+
+
+@pytest.mark.parametrize("kind", list(MALFORMED))
+def test_malformed_body_answers_a_documented_status(document: Document, kind: str) -> None:
+    served = document.served
+    operation = document.schema["/v1/accounts/{account_id}/charge"]["POST"]
+    content, media_type = MALFORMED[kind]
+    case = operation.Case(path_parameters={"account_id": served.seeded.account_id})
+
+    response = httpx.post(
+        f"{served.url}/v1/accounts/{served.seeded.account_id}/charge",
+        content=content,
+        headers={**served.headers, "Content-Type": media_type},
+    )
+
+    assert 400 <= response.status_code < 500
+    case.validate_response(response, checks=CHECKS)

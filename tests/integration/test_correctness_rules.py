@@ -294,7 +294,7 @@ def test_hold_ends_once_when_settle_comes_after_its_ttl(
     late_pass = engine.expire()
     last_pass = engine.expire()
 
-    assert refused.value.status == HoldStatus.EXPIRED
+    assert refused.value.hold_status == HoldStatus.EXPIRED
     swept = [p.holds_expired for p in (early_pass, late_pass, last_pass) if p is not None]
     assert sum(swept) == 1
     assert _hold_ends(engine, receipt.hold.id) == [EntryKind.EXPIRE]

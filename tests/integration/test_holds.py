@@ -196,7 +196,7 @@ def test_end_raises_hold_not_pending_when_the_hold_already_ended(
     with pytest.raises(HoldNotPending) as raised:
         ends[second]()
 
-    assert raised.value.fields() == {"hold_id": hold.id, "status": status.value}
+    assert raised.value.fields() == {"hold_id": hold.id, "hold_status": status.value}
     assert engine.balance("user_1") == after_first
     assert engine.verify().is_clean
 
@@ -253,7 +253,7 @@ def test_end_raises_hold_not_pending_once_the_ttl_has_passed(
     with pytest.raises(HoldNotPending) as raised:
         engine.settle(hold.id, 5) if end == "settle" else engine.release(hold.id)
 
-    assert raised.value.status == "expired"
+    assert raised.value.hold_status == "expired"
     assert engine.balance("user_1").balance == credits(10)
     assert engine.verify().is_clean
 
@@ -309,7 +309,7 @@ def test_extend_raises_hold_not_pending_once_the_ttl_has_passed(
     with pytest.raises(HoldNotPending) as raised:
         engine.extend(hold.id, 1, ttl=TTL)
 
-    assert raised.value.status == "expired"
+    assert raised.value.hold_status == "expired"
 
 
 def test_holding_settles_for_the_held_amount_on_success(engine: Engine) -> None:

@@ -54,10 +54,10 @@ def test_account_frozen_is_forbidden_and_names_the_account() -> None:
 
 
 def test_hold_not_pending_is_a_conflict_with_hold_id_and_status() -> None:
-    error = HoldNotPending(hold_id=12, status="settled")
+    error = HoldNotPending(hold_id=12, hold_status="settled")
 
     assert isinstance(error, Conflict)
-    assert error.fields() == {"hold_id": 12, "status": "settled"}
+    assert error.fields() == {"hold_id": 12, "hold_status": "settled"}
     assert error.code == "hold_not_pending"
 
 
@@ -92,7 +92,7 @@ def test_every_error_is_a_creditgate_error() -> None:
         InvalidInput(field="f", reason="r"),
         AccountNotFound("a"),
         IdempotencyConflict(key="k"),
-        HoldNotPending(hold_id=1, status="released"),
+        HoldNotPending(hold_id=1, hold_status="released"),
         InsufficientCredits(required=Credits(2), available=Credits(1)),
         AccountFrozen(account_id="a"),
     ]

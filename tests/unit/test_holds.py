@@ -58,14 +58,14 @@ def test_check_pending_refuses_an_ended_hold(ended: HoldStatus) -> None:
         check_pending(hold(ended), NOW)
 
     assert raised.value.hold_id == 7
-    assert raised.value.status == ended.value
+    assert raised.value.hold_status == ended.value
 
 
 def test_check_pending_refuses_a_pending_hold_past_its_ttl() -> None:
     with pytest.raises(HoldNotPending) as raised:
         check_pending(hold(), NOW + TTL)
 
-    assert raised.value.status == "expired"
+    assert raised.value.hold_status == "expired"
 
 
 @pytest.mark.parametrize("ttl", [HOLD_TTL_MIN, TTL, HOLD_TTL_MAX])

@@ -11,7 +11,7 @@ lives here: the service maps classes to statuses in one table. A failed call cha
     ├── Conflict
     │   ├── IdempotencyConflict idempotency_conflict   key
     │   ├── FeatureExists       feature_exists         key
-    │   └── HoldNotPending      hold_not_pending       hold_id, status
+    │   └── HoldNotPending      hold_not_pending       hold_id, hold_status
     ├── InsufficientCredits     insufficient_credits   required, available, shortfall
     │   └── MemberCapExceeded   member_cap_exceeded
     ├── RateLimited             rate_limited           limit_per_s, retry_after_s
@@ -162,13 +162,14 @@ class HoldNotPending(Conflict):
     code = "hold_not_pending"
     title = "Hold already ended"
 
-    def __init__(self, *, hold_id: int, status: str) -> None:
-        super().__init__(f"hold {hold_id} is {status}, not pending")
+    def __init__(self, *, hold_id: int, hold_status: str) -> None:
+        super().__init__(f"hold {hold_id} is {hold_status}, not pending")
         self.hold_id = hold_id
-        self.status = status
+        # Not `status`: in a problem body that member is the HTTP status.
+        self.hold_status = hold_status
 
     def fields(self) -> dict[str, object]:
-        return {"hold_id": self.hold_id, "status": self.status}
+        return {"hold_id": self.hold_id, "hold_status": self.hold_status}
 
 
 class InsufficientCredits(CreditgateError):

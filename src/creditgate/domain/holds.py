@@ -67,7 +67,7 @@ def check_pending(hold: Hold, now: datetime) -> None:
     """
     status = hold.status_at(now)
     if status is not HoldStatus.PENDING:
-        raise HoldNotPending(hold_id=hold.id, status=status.value)
+        raise HoldNotPending(hold_id=hold.id, hold_status=status.value)
 
 
 def check_ttl(ttl: object) -> timedelta:

@@ -85,11 +85,14 @@ def check_instant(value: object, *, field: str) -> datetime:
     fingerprints and stored times canonical.
 
     Raises:
-        InvalidInput: not a datetime, or naive.
+        InvalidInput: not a datetime, naive, or beyond the range of times in UTC.
     """
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(field=field, reason="must be a timezone-aware datetime")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(field=field, reason="is outside the range of times") from None
 
 
 def check_cursor(value: object, *, listing: str) -> int | None:

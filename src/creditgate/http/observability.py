@@ -31,7 +31,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from creditgate.http.problems import problem
+from creditgate.http.problems import internal_error, problem
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -116,6 +116,12 @@ class _TooLarge(Exception):
     pass
 
 
+class _Overflow:
+    """Whether the body grew past the limit while the app read it."""
+
+    happened = False
+
+
 class Observed:
     """The middleware: request id, body guard, metrics and one log line per request."""
 
@@ -132,23 +138,36 @@ class Observed:
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
+        is_started = False
+        overflow = _Overflow()
         refusal = await self._refusal(scope, request_id)
 
         async def sending(message: Message) -> None:
-            nonlocal status
+            nonlocal status, is_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                is_started = True
                 message.setdefault("headers", [])
                 message["headers"].append((b"x-request-id", request_id.encode("latin-1")))
             await send(message)
+
+        async def answering(message: Message) -> None:
+            # A body that overflowed while the app read it gets our 413, whatever the app
+            # made of the interrupted read (FastAPI calls it "error parsing the body").
+            if not overflow.happened:
+                await sending(message)
+            elif message["type"] == "http.response.start":
+                await self._too_large(request_id)(scope, receive, sending)
 
         try:
             if refusal is not None:
                 await refusal(scope, receive, sending)
             else:
-                await self.app(scope, self._bounded(receive), sending)
-        except _TooLarge:
-            await self._too_large(request_id)(scope, receive, sending)
+                await self.app(scope, self._bounded(receive, overflow), answering)
+        except Exception as error:
+            if is_started:
+                raise
+            await self._rescue(error, overflow, request_id)(scope, receive, sending)
         finally:
             self._observe(scope, status, time.perf_counter() - started, request_id)
 
@@ -170,6 +189,14 @@ class Observed:
             )
         return None
 
+    def _rescue(self, error: Exception, overflow: "_Overflow", request_id: str) -> ASGIApp:
+        """The answer to an exception that escaped the app before it answered."""
+        if overflow.happened:
+            return self._too_large(request_id)
+        # Answered here, inside this middleware, so the 500 carries the request id too.
+        log.error("unexpected error", exc_info=error, extra={"request_id": request_id})
+        return internal_error(request_id)
+
     def _too_large(self, request_id: str) -> ASGIApp:
         return problem(
             413,
@@ -179,7 +206,7 @@ class Observed:
             request_id=request_id,
         )
 
-    def _bounded(self, receive: Receive) -> Receive:
+    def _bounded(self, receive: Receive, overflow: "_Overflow") -> Receive:
         """Count the body as it arrives: a chunked body has no length to check up front."""
         seen = 0
 
@@ -189,6 +216,7 @@ class Observed:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.body_bytes_max:
+                    overflow.happened = True
                     raise _TooLarge
             return message
 

@@ -166,7 +166,8 @@ async def _on_invalid_request(request: Request, error: Exception) -> Response:
 
 async def _on_http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
-    code = {404: "route_not_found", 405: "method_not_allowed"}.get(
+    # Starlette answers a body it cannot decode (bad UTF-8, say) with a bare 400.
+    code = {400: "malformed_body", 404: "route_not_found", 405: "method_not_allowed"}.get(
         error.status_code, f"http_{error.status_code}"
     )
     return problem(
@@ -179,9 +180,8 @@ async def _on_http_error(request: Request, error: Exception) -> Response:
     )
 
 
-async def _on_unexpected(request: Request, error: Exception) -> Response:
-    request_id = _request_id(request)
-    log.error("unexpected error", exc_info=error, extra={"request_id": request_id})
+def internal_error(request_id: str | None) -> Response:
+    """The answer to a bug: a bare 500 that names the request, never the exception."""
     return problem(
         500,
         code="internal_error",
@@ -189,6 +189,12 @@ async def _on_unexpected(request: Request, error: Exception) -> Response:
         detail="the server failed; the request id names it in the server's log",
         request_id=request_id,
     )
+
+
+async def _on_unexpected(request: Request, error: Exception) -> Response:
+    request_id = _request_id(request)
+    log.error("unexpected error", exc_info=error, extra={"request_id": request_id})
+    return internal_error(request_id)
 
 
 def install(app: FastAPI) -> None:
@@ -201,12 +207,14 @@ def install(app: FastAPI) -> None:
 
 def documented(*errors: type[CreditgateError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the statuses these errors (and auth and validation) answer."""
-    statuses = {401, 403, 422, 429, *(status_of(e) for e in errors)}
+    statuses = {400, 401, 403, 413, 415, 422, 429, *(status_of(e) for e in errors)}
     titles = {
-        400: "Malformed request",
+        400: "The body is not valid JSON",
         401: "No valid API key",
         402: "Insufficient credits",
         403: "The key's scope is too low, or the account may not spend",
+        413: "The body is larger than the service reads",
+        415: "The body is not JSON",
         404: "Not found",
         409: "Conflict: an idempotency key reused, or a state that forbids the call",
         422: "Invalid input: the field at fault is named",

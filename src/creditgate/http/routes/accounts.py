@@ -30,7 +30,7 @@ router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 AccountPath = Annotated[str, "the app's own id for the account"]
 
 
-@router.post("", responses=documented(InvalidInput))
+@router.post("", responses=documented(InvalidInput, AccountNotFound))
 def create_account(body: AccountIn, engine: Engines, key: Writer) -> AccountOut:
     """Create the wallet for the app's id, or return the existing one unchanged.
 

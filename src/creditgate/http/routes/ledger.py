@@ -12,6 +12,7 @@ from creditgate.domain.errors import (
     AccountNotFound,
     EntryNotFound,
     FeatureNotFound,
+    Forbidden,
     HoldNotFound,
     HoldNotPending,
     IdempotencyConflict,
@@ -305,7 +306,12 @@ def transfer(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> TransferReceiptOut:
-    """Move credits from one account to another (a gift); they keep their expiry."""
+    """Move credits from one account to another (a gift); they keep their expiry.
+
+    A key bound to one account may not transfer: the receipt shows both accounts.
+    """
+    if key.account_id is not None:
+        raise Forbidden("a key bound to one account cannot transfer: the receipt shows both")
     with replays(response):
         return TransferReceiptOut.of(
             engine.transfer(

@@ -1,0 +1,596 @@
+"""`AsyncClient`: the engine's methods over HTTP, awaited (httpx.AsyncClient)."""
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import httpx
+
+from creditgate.client import attempts, calls
+from creditgate.client.calls import Call
+from creditgate.client.holding import AsyncHeldWork
+from creditgate.client.sync import headers_of
+from creditgate.domain.accounts import Account, Member, OwnerKind
+from creditgate.domain.amounts import AmountLike, Credits
+from creditgate.domain.catalog import Catalog, Change
+from creditgate.domain.entries import Entry, EntryKind
+from creditgate.domain.holds import Hold
+from creditgate.domain.ids import EntryId, HoldId
+from creditgate.domain.limits import PAGE_SIZE_DEFAULT
+from creditgate.domain.lots import LotSource
+from creditgate.domain.pricing import Feature, Price, Quantity, Quote, Rule
+from creditgate.domain.results import (
+    Balance,
+    Check,
+    ExpirePass,
+    Lifetime,
+    Page,
+    Receipt,
+    TransferReceipt,
+    VerifyReport,
+)
+from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
+
+R = TypeVar("R")
+
+
+class AsyncClient:
+    """The creditgate service, awaited: the methods of `Client`, as coroutines.
+
+    >>> async with AsyncClient("https://credits.example.com", api_key) as client:  # doctest: +SKIP
+    ...     await client.charge("user_1", feature="audio.generate", quantity=40)
+
+    Results, errors, idempotency keys and retries are those of `Client`; `holding` is an
+    async context manager that places the hold when the block is entered.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout_s: float = 10.0,
+        retries: int = 2,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._retries = attempts.check_retries(retries)
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            headers=headers_of(api_key),
+            timeout=timeout_s,
+            transport=transport,
+        )
+
+    async def close(self) -> None:
+        """Close the connections."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def _send(self, call: Call[R]) -> R:
+        """Send `call`, again on a failure it is safe to repeat, and read its answer."""
+        request = self._http.build_request(
+            call.method,
+            call.path,
+            params=call.query,
+            content=call.content(),
+            headers=call.headers(),
+        )
+        for attempt in range(self._retries + 1):
+            is_last = attempt == self._retries
+            try:
+                response = await self._http.send(request)
+            except httpx.TransportError as error:
+                if is_last or not attempts.may_resend_after_error(call, error):
+                    raise
+            else:
+                if is_last or not attempts.may_resend_after_status(call, response.status_code):
+                    return call.answer(
+                        response.status_code, response.content, reason_phrase=response.reason_phrase
+                    )
+            await asyncio.sleep(attempts.backoff_s(attempt))
+        raise AssertionError("the last attempt returns or raises")
+
+    # Accounts
+
+    async def create_account(
+        self,
+        account_id: str,
+        *,
+        owner_kind: OwnerKind | str = OwnerKind.USER,
+        floor: AmountLike = 0,
+        is_unlimited: bool = False,
+        metadata: dict[str, Any] | None = None,
+    ) -> Account:
+        """Create a wallet for the app's id, or return the existing one unchanged."""
+        return await self._send(
+            calls.create_account(
+                account_id,
+                owner_kind=owner_kind,
+                floor=floor,
+                is_unlimited=is_unlimited,
+                metadata=metadata,
+            )
+        )
+
+    async def get_account(self, account_id: str) -> Account:
+        """The account with this id."""
+        return await self._send(calls.get_account(account_id))
+
+    async def update_account(
+        self,
+        account_id: str,
+        *,
+        is_frozen: bool | None = None,
+        is_unlimited: bool | None = None,
+        floor: AmountLike | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Account:
+        """Freeze or unfreeze, make unlimited or not, change the floor or metadata."""
+        return await self._send(
+            calls.update_account(
+                account_id,
+                is_frozen=is_frozen,
+                is_unlimited=is_unlimited,
+                floor=floor,
+                metadata=metadata,
+            )
+        )
+
+    async def add_member(
+        self, account_id: str, member_id: str, *, spend_cap: AmountLike | None = None
+    ) -> Member:
+        """Let `member_id` spend from an organization's wallet, up to an optional cap."""
+        return await self._send(calls.add_member(account_id, member_id, spend_cap=spend_cap))
+
+    async def remove_member(self, account_id: str, member_id: str) -> None:
+        """Stop `member_id` spending from the wallet."""
+        await self._send(calls.remove_member(account_id, member_id))
+
+    async def members(self, account_id: str) -> tuple[Member, ...]:
+        """The members of an organization's wallet, by id."""
+        return await self._send(calls.members(account_id))
+
+    async def balance(self, account_id: str) -> Balance:
+        """Balance, held and available credits now."""
+        return await self._send(calls.balance(account_id))
+
+    # Credits in
+
+    async def grant(
+        self,
+        account_id: str,
+        amount: AmountLike,
+        *,
+        source: LotSource | str = LotSource.BONUS,
+        expires_at: datetime | None = None,
+        priority: int = 0,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Add a lot of credits from `source`, optionally expiring, with a burn priority."""
+        return await self._send(
+            calls.grant(
+                account_id,
+                amount,
+                source=source,
+                expires_at=expires_at,
+                priority=priority,
+                metadata=metadata,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    async def adjust(
+        self,
+        account_id: str,
+        amount: AmountLike,
+        *,
+        reason: str,
+        actor: str,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """A signed correction by an operator, recorded with its reason and actor."""
+        return await self._send(
+            calls.adjust(
+                account_id,
+                amount,
+                reason=reason,
+                actor=actor,
+                metadata=metadata,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    # Credits out
+
+    async def charge(
+        self,
+        account_id: str,
+        amount: AmountLike | None = None,
+        *,
+        feature: str | None = None,
+        model: str | None = None,
+        quantity: Quantity | dict[str, int] | None = None,
+        member_id: str | None = None,
+        request_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Take the cost of one call now, or raise and take nothing."""
+        return await self._send(
+            calls.charge(
+                account_id,
+                amount,
+                feature=feature,
+                model=model,
+                quantity=quantity,
+                member_id=member_id,
+                request_id=request_id,
+                metadata=metadata,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    async def hold(
+        self,
+        account_id: str,
+        amount: AmountLike | None = None,
+        *,
+        ttl: timedelta,
+        feature: str | None = None,
+        model: str | None = None,
+        quantity: Quantity | dict[str, int] | None = None,
+        member_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Set the cost of a call aside for `ttl` (whole seconds) before expensive work."""
+        return await self._send(
+            calls.hold(
+                account_id,
+                amount,
+                ttl=ttl,
+                feature=feature,
+                model=model,
+                quantity=quantity,
+                member_id=member_id,
+                metadata=metadata,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    def holding(
+        self,
+        account_id: str,
+        amount: AmountLike | None = None,
+        *,
+        ttl: timedelta,
+        feature: str | None = None,
+        model: str | None = None,
+        quantity: Quantity | dict[str, int] | None = None,
+        member_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> AbstractAsyncContextManager[AsyncHeldWork]:
+        """Hold on entering `async with`; settle when the block succeeds, release when it raises."""
+        return AsyncHeldWork(
+            self,
+            lambda: self.hold(
+                account_id,
+                amount,
+                ttl=ttl,
+                feature=feature,
+                model=model,
+                quantity=quantity,
+                member_id=member_id,
+                metadata=metadata,
+            ),
+        )
+
+    async def extend(
+        self,
+        hold_id: HoldId,
+        more: AmountLike,
+        *,
+        ttl: timedelta | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Grow a pending hold by `more`; `ttl` restarts its clock."""
+        return await self._send(
+            calls.extend(hold_id, more, ttl=ttl, idempotency_key=idempotency_key)
+        )
+
+    async def settle(
+        self,
+        hold_id: HoldId,
+        actual: AmountLike | None = None,
+        *,
+        quantity: Quantity | dict[str, int] | None = None,
+        latency_ms: int | None = None,
+        request_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Capture the actual cost of the held work and release the rest."""
+        return await self._send(
+            calls.settle(
+                hold_id,
+                actual,
+                quantity=quantity,
+                latency_ms=latency_ms,
+                request_id=request_id,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    async def release(
+        self,
+        hold_id: HoldId,
+        *,
+        failure: str | None = None,
+        latency_ms: int | None = None,
+        request_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """End a hold without spending: its credits are available again."""
+        return await self._send(
+            calls.release(
+                hold_id,
+                failure=failure,
+                latency_ms=latency_ms,
+                request_id=request_id,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    async def get_hold(self, hold_id: HoldId) -> Hold:
+        """A hold, with its status as of now."""
+        return await self._send(calls.get_hold(hold_id))
+
+    async def refund(
+        self,
+        entry_id: EntryId,
+        amount: AmountLike | None = None,
+        *,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Give back all (or `amount`) of what a charge or settle took, never more in total."""
+        return await self._send(
+            calls.refund(entry_id, amount, reason=reason, idempotency_key=idempotency_key)
+        )
+
+    async def transfer(
+        self,
+        from_account_id: str,
+        to_account_id: str,
+        amount: AmountLike,
+        *,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> TransferReceipt:
+        """Move credits between accounts; they keep their expiry."""
+        return await self._send(
+            calls.transfer(
+                from_account_id,
+                to_account_id,
+                amount,
+                metadata=metadata,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    # The ledger
+
+    async def history(
+        self,
+        account_id: str,
+        *,
+        kinds: Iterable[EntryKind | str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        feature: str | None = None,
+        limit: int = PAGE_SIZE_DEFAULT,
+        cursor: str | None = None,
+    ) -> Page[Entry]:
+        """Entries newest first, filtered by kind, time range [since, until) and feature."""
+        return await self._send(
+            calls.history(
+                account_id,
+                kinds=kinds,
+                since=since,
+                until=until,
+                feature=feature,
+                limit=limit,
+                cursor=cursor,
+            )
+        )
+
+    async def get_entry(self, entry_id: EntryId) -> Entry:
+        """One ledger entry with its lot moves."""
+        return await self._send(calls.get_entry(entry_id))
+
+    async def balance_at(self, account_id: str, at: datetime) -> Credits:
+        """The balance as it stood at a past instant."""
+        return await self._send(calls.balance_at(account_id, at))
+
+    async def lifetime(self, account_id: str) -> Lifetime:
+        """Lifetime figures: granted by source, spent, refunded, expired, adjusted, moved."""
+        return await self._send(calls.lifetime(account_id))
+
+    # The catalog
+
+    async def check(
+        self,
+        account_id: str,
+        feature: str,
+        *,
+        model: str | None = None,
+        quantity: object = None,
+    ) -> Check:
+        """Whether the account can pay for one call now."""
+        return await self._send(calls.check(account_id, feature, model=model, quantity=quantity))
+
+    async def quote(
+        self,
+        feature: str,
+        *,
+        model: str | None = None,
+        quantity: object = None,
+        at: datetime | None = None,
+    ) -> Quote:
+        """What one call costs now (or at `at`), at which price version, and why."""
+        return await self._send(calls.quote(feature, model=model, quantity=quantity, at=at))
+
+    async def features(self, *, category: str | None = None) -> tuple[Feature, ...]:
+        """Every feature (active or not), by category then key; or one category's."""
+        return await self._send(calls.features(category=category))
+
+    async def get_feature(self, key: str) -> Feature:
+        """One feature, active or not."""
+        return await self._send(calls.get_feature(key))
+
+    async def create_feature(
+        self,
+        key: str,
+        *,
+        name: str,
+        category: str | None = None,
+        description: str | None = None,
+        is_active: bool = True,
+    ) -> Feature:
+        """Add a feature to the catalog."""
+        return await self._send(
+            calls.create_feature(
+                key, name=name, category=category, description=description, is_active=is_active
+            )
+        )
+
+    async def update_feature(
+        self,
+        key: str,
+        *,
+        name: str | None = None,
+        category: str | None = None,
+        description: str | None = None,
+        is_active: bool | None = None,
+    ) -> Feature:
+        """Rename, recategorize, describe, deactivate or reactivate a feature."""
+        return await self._send(
+            calls.update_feature(
+                key, name=name, category=category, description=description, is_active=is_active
+            )
+        )
+
+    async def delete_feature(self, key: str) -> bool:
+        """Delete a feature never used, or deactivate one that was; True when deleted."""
+        return await self._send(calls.delete_feature(key))
+
+    async def set_price(
+        self,
+        feature: str,
+        rule: Rule | Mapping[str, object],
+        *,
+        model: str | None = None,
+        minimum: Credits | str | int | None = None,
+        effective_from: datetime | None = None,
+    ) -> Price:
+        """Price a feature (for one model, a `family*`, or by default): a new version."""
+        return await self._send(
+            calls.set_price(
+                feature, rule, model=model, minimum=minimum, effective_from=effective_from
+            )
+        )
+
+    async def retire_price(
+        self, feature: str, *, model: str | None = None, effective_from: datetime | None = None
+    ) -> Price:
+        """Stop pricing a model (or the default): a version that removes the price."""
+        return await self._send(
+            calls.retire_price(feature, model=model, effective_from=effective_from)
+        )
+
+    async def prices(self, feature: str, *, at: datetime | None = None) -> tuple[Price, ...]:
+        """The prices of a feature in force now (or at `at`), one per model."""
+        return await self._send(calls.prices(feature, at=at))
+
+    async def price_history(self, feature: str) -> tuple[Price, ...]:
+        """Every version of every price of a feature, oldest first."""
+        return await self._send(calls.price_history(feature))
+
+    async def export_catalog(self) -> Catalog:
+        """The catalog in force: features (active or not), their prices, welcome credits."""
+        return await self._send(calls.export_catalog())
+
+    async def apply_catalog(
+        self, desired: Catalog | Mapping[str, object], *, dry_run: bool = False
+    ) -> tuple[Change, ...]:
+        """Bring the catalog to `desired`; with `dry_run`, only list the changes.
+
+        Each change carries its kind and detail: the service sends no more of it.
+        """
+        return await self._send(calls.apply_catalog(desired, dry_run=dry_run))
+
+    # Usage
+
+    async def usage(
+        self,
+        account_id: str | None = None,
+        *,
+        feature: str | None = None,
+        model: str | None = None,
+        outcome: Outcome | str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = PAGE_SIZE_DEFAULT,
+        cursor: str | None = None,
+    ) -> Page[UsageEvent]:
+        """Usage events newest first, of one account or all."""
+        return await self._send(
+            calls.usage(
+                account_id,
+                feature=feature,
+                model=model,
+                outcome=outcome,
+                since=since,
+                until=until,
+                limit=limit,
+                cursor=cursor,
+            )
+        )
+
+    async def usage_totals(
+        self,
+        account_id: str | None = None,
+        *,
+        feature: str | None = None,
+        model: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> tuple[UsageTotal, ...]:
+        """Events and credits by feature, model and outcome."""
+        return await self._send(
+            calls.usage_totals(account_id, feature=feature, model=model, since=since, until=until)
+        )
+
+    # Operations
+
+    async def expire(self) -> ExpirePass:
+        """Write the entries of every lot and hold that has fallen due."""
+        return await self._send(calls.expire())
+
+    async def verify(self) -> VerifyReport:
+        """Recompute every account from entries, lots and holds; report each mismatch."""
+        return await self._send(calls.verify())

@@ -1,0 +1,892 @@
+"""Every verb as one HTTP call: the request it sends, and how its answer becomes a result.
+
+Both clients, blocking and async, send these same calls, so each verb's wire form is
+written once. A call is plain data: method, path, query, JSON body, idempotency key, a
+reader that turns the answer back into the engine's result (`XxxOut.to_domain()`), and
+whether it may be sent again when its outcome is unknown.
+
+What is converted here, and why: the wire cannot carry every value the engine takes, so
+those values go through the domain's own checks on the way out, which raise the very
+`InvalidInput` the engine would raise. Amounts become decimal strings (`Credits.parse`),
+datetimes ISO 8601 (`check_instant`), a hold's ttl whole seconds (`check_ttl`), token
+counts objects (`check_quantity`), metadata JSON (`check_metadata`); ids and keys in a path
+are checked (an empty id has no URL) and percent-encoded; an idempotency key must fit in a
+header (`check_key`, and ASCII). Everything else goes as given, and the service judges it.
+
+Every ledger write carries an `Idempotency-Key`: the caller's, or one made here, once per
+call, so that sending the call again after a lost answer cannot take effect twice.
+"""
+
+import json
+import urllib.parse
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from creditgate.client.problems import error_of
+from creditgate.domain.accounts import Account, Member, OwnerKind, check_account_id
+from creditgate.domain.amounts import AmountLike, Credits
+from creditgate.domain.catalog import Catalog, Change, catalog_data, parse_catalog
+from creditgate.domain.entries import Entry, EntryKind
+from creditgate.domain.errors import InvalidInput
+from creditgate.domain.holds import Hold, check_ttl
+from creditgate.domain.ids import EntryId, HoldId
+from creditgate.domain.inputs import check_instant, check_key, check_metadata
+from creditgate.domain.lots import LotSource
+from creditgate.domain.pricing import (
+    Feature,
+    Flat,
+    PerBlock,
+    Price,
+    Quote,
+    Rule,
+    Tiered,
+    Tokens,
+    check_feature_key,
+    check_quantity,
+    quantity_data,
+    rule_data,
+)
+from creditgate.domain.results import (
+    Balance,
+    Check,
+    ExpirePass,
+    Lifetime,
+    Page,
+    Receipt,
+    TransferReceipt,
+    VerifyReport,
+)
+from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
+from creditgate.schemas import (
+    AccountOut,
+    BalanceAtOut,
+    BalanceOut,
+    ChangeOut,
+    CheckOut,
+    Deleted,
+    EntryOut,
+    EntryPage,
+    ExpirePassOut,
+    FeatureOut,
+    HoldOut,
+    LifetimeOut,
+    MemberOut,
+    Out,
+    PriceOut,
+    QuoteOut,
+    ReceiptOut,
+    TransferReceiptOut,
+    UsagePage,
+    UsageTotalOut,
+    VerifyReportOut,
+)
+
+R = TypeVar("R")
+
+Query = tuple[tuple[str, str], ...]
+"""Query parameters in order; a name may repeat (`kinds=charge&kinds=settle`)."""
+
+KEY_PREFIX = "cgc_"
+"""Begins every idempotency key the client makes, so logs tell them from the app's own."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Call(Generic[R]):
+    """One verb over HTTP: what to send, and how to read the answer."""
+
+    method: str
+    path: str
+    read: Callable[[object], R]
+    query: Query = ()
+    body: dict[str, object] | None = None
+    key: str | None = None
+    """The `Idempotency-Key` header, on every ledger write."""
+    is_repeatable: bool = True
+    """Whether sending it again, when its outcome is unknown, cannot take effect twice."""
+
+    def content(self) -> bytes | None:
+        """The JSON body as sent."""
+        if self.body is None:
+            return None
+        return json.dumps(self.body, separators=(",", ":")).encode()
+
+    def headers(self) -> dict[str, str]:
+        """The headers of this call (the client adds its key and user agent)."""
+        headers = {} if self.body is None else {"Content-Type": "application/json"}
+        if self.key is not None:
+            headers["Idempotency-Key"] = self.key
+        return headers
+
+    def answer(self, status: int, content: bytes, *, reason_phrase: str = "") -> R:
+        """The result of a 2xx answer.
+
+        Raises:
+            CreditgateError: the domain error a problem answer stands for.
+        """
+        if not 200 <= status < 300:
+            raise error_of(status, content, reason_phrase=reason_phrase)
+        return self.read(json.loads(content) if content else None)
+
+
+# Readers: the answer's JSON back into the engine's result.
+
+
+def _one(out: type[Out], result: type[R]) -> Callable[[object], R]:
+    def read(data: object) -> R:
+        value = out.model_validate(data).to_domain()
+        assert isinstance(value, result), f"{out.__name__} read as {type(value).__name__}"
+        return value
+
+    return read
+
+
+def _many(out: type[Out], result: type[R]) -> Callable[[object], tuple[R, ...]]:
+    one = _one(out, result)
+
+    def read(data: object) -> tuple[R, ...]:
+        assert isinstance(data, list), f"a list of {out.__name__} was expected"
+        return tuple(one(item) for item in data)
+
+    return read
+
+
+def _nothing(data: object) -> None:
+    assert data is None, "an empty answer was expected"
+
+
+def _balance_at(data: object) -> Credits:
+    return BalanceAtOut.model_validate(data).balance
+
+
+def _deleted(data: object) -> bool:
+    return Deleted.model_validate(data).deleted
+
+
+def _catalog(data: object) -> Catalog:
+    assert isinstance(data, dict), "a catalog object was expected"
+    return parse_catalog(data)
+
+
+def _changes(data: object) -> tuple[Change, ...]:
+    # The wire carries a change's kind and detail only (see `schemas.ChangeOut`).
+    assert isinstance(data, list), "a list of changes was expected"
+    read = (ChangeOut.model_validate(item) for item in data)
+    return tuple(Change(kind=change.kind, detail=change.detail) for change in read)
+
+
+# Writers: the engine's inputs into what the wire carries.
+
+
+def _segment(text: str) -> str:
+    """One path segment, percent-encoded; `.` and `..` too, which URLs would resolve."""
+    quoted = urllib.parse.quote(text, safe="")
+    return quoted.replace(".", "%2E") if quoted in {".", ".."} else quoted
+
+
+def _account(value: object, field: str = "account_id") -> str:
+    return _segment(check_account_id(value, field=field))
+
+
+def _feature(value: object, field: str) -> str:
+    return _segment(check_feature_key(value, field=field))
+
+
+def _id(value: object) -> str:
+    return _segment(str(value))
+
+
+def _amount(value: AmountLike, field: str = "amount") -> str:
+    return str(Credits.parse(value, field=field))
+
+
+def _maybe_amount(value: AmountLike | None, field: str = "amount") -> str | None:
+    return None if value is None else _amount(value, field)
+
+
+def _instant(value: object, field: str) -> str:
+    return check_instant(value, field=field).isoformat()
+
+
+def _maybe_instant(value: datetime | None, field: str) -> str | None:
+    return None if value is None else _instant(value, field)
+
+
+def _quantity(value: object) -> object:
+    return quantity_data(check_quantity(value))
+
+
+def _metadata(value: object) -> dict[str, Any] | None:
+    return None if value is None else check_metadata(value)
+
+
+def _seconds(ttl: object) -> int:
+    """A ttl as the service takes it: whole seconds.
+
+    Raises:
+        InvalidInput: not a timedelta in the allowed range, or a fraction of a second.
+    """
+    whole, rest = divmod(check_ttl(ttl), timedelta(seconds=1))
+    if rest:
+        raise InvalidInput(field="ttl", reason="whole seconds: the service counts a ttl in s")
+    return whole
+
+
+def _key(given: str | None) -> str:
+    """The caller's idempotency key, or a new one for this call (and its retries).
+
+    Raises:
+        InvalidInput: not a key the engine takes, or not ASCII (a header carries ASCII).
+    """
+    if given is None:
+        return f"{KEY_PREFIX}{uuid.uuid4().hex}"
+    checked = check_key(given)
+    assert checked is not None
+    if not checked.isascii():
+        raise InvalidInput(field="idempotency_key", reason="ASCII only: it travels in a header")
+    return checked
+
+
+def _body(**fields: object) -> dict[str, object]:
+    """A JSON body; an absent (None) field takes the service's default, as in the engine."""
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def _text(value: object) -> str:
+    """A query value: booleans as JSON writes them, the rest as text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _query(**params: object) -> Query:
+    pairs: list[tuple[str, str]] = []
+    for name, value in params.items():
+        if value is None:
+            continue
+        values = value if isinstance(value, list | tuple) else [value]
+        pairs.extend((name, _text(item)) for item in values)
+    return tuple(pairs)
+
+
+def _plain(value: object) -> object:
+    """A catalog or rule value as JSON: amounts as decimal text, the rest as it is."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Credits | Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _rule(rule: Rule | Mapping[str, object]) -> dict[str, object]:
+    if isinstance(rule, Flat | PerBlock | Tiered | Tokens):
+        return rule_data(rule)
+    plain = _plain(rule)
+    if not isinstance(plain, dict):
+        raise InvalidInput(field="rule", reason="a rule object or its data form")
+    return plain
+
+
+# Accounts
+
+
+def create_account(
+    account_id: str,
+    *,
+    owner_kind: OwnerKind | str,
+    floor: AmountLike,
+    is_unlimited: bool,
+    metadata: dict[str, Any] | None,
+) -> Call[Account]:
+    """`POST /v1/accounts`: safe to repeat, it answers the existing account."""
+    return Call(
+        method="POST",
+        path="/v1/accounts",
+        body=_body(
+            account_id=account_id,
+            owner_kind=owner_kind,
+            floor=_amount(floor, "floor"),
+            is_unlimited=is_unlimited,
+            metadata=_metadata(metadata),
+        ),
+        read=_one(AccountOut, Account),
+    )
+
+
+def get_account(account_id: str) -> Call[Account]:
+    """`GET /v1/accounts/{account_id}`."""
+    return Call(
+        method="GET", path=f"/v1/accounts/{_account(account_id)}", read=_one(AccountOut, Account)
+    )
+
+
+def update_account(
+    account_id: str,
+    *,
+    is_frozen: bool | None,
+    is_unlimited: bool | None,
+    floor: AmountLike | None,
+    metadata: dict[str, Any] | None,
+) -> Call[Account]:
+    """`PATCH /v1/accounts/{account_id}`: it sets values, so repeating it changes nothing."""
+    return Call(
+        method="PATCH",
+        path=f"/v1/accounts/{_account(account_id)}",
+        body=_body(
+            is_frozen=is_frozen,
+            is_unlimited=is_unlimited,
+            floor=_maybe_amount(floor, "floor"),
+            metadata=_metadata(metadata),
+        ),
+        read=_one(AccountOut, Account),
+    )
+
+
+def add_member(account_id: str, member_id: str, *, spend_cap: AmountLike | None) -> Call[Member]:
+    """`PUT /v1/accounts/{account_id}/members/{member_id}`."""
+    return Call(
+        method="PUT",
+        path=f"/v1/accounts/{_account(account_id)}/members/{_account(member_id, 'member_id')}",
+        body=_body(spend_cap=_maybe_amount(spend_cap, "spend_cap")),
+        read=_one(MemberOut, Member),
+    )
+
+
+def remove_member(account_id: str, member_id: str) -> Call[None]:
+    """`DELETE /v1/accounts/{account_id}/members/{member_id}`: a second one finds no member."""
+    return Call(
+        method="DELETE",
+        path=f"/v1/accounts/{_account(account_id)}/members/{_account(member_id, 'member_id')}",
+        read=_nothing,
+        is_repeatable=False,
+    )
+
+
+def members(account_id: str) -> Call[tuple[Member, ...]]:
+    """`GET /v1/accounts/{account_id}/members`."""
+    return Call(
+        method="GET",
+        path=f"/v1/accounts/{_account(account_id)}/members",
+        read=_many(MemberOut, Member),
+    )
+
+
+def balance(account_id: str) -> Call[Balance]:
+    """`GET /v1/accounts/{account_id}/balance`."""
+    return Call(
+        method="GET",
+        path=f"/v1/accounts/{_account(account_id)}/balance",
+        read=_one(BalanceOut, Balance),
+    )
+
+
+# Credits in
+
+
+def grant(
+    account_id: str,
+    amount: AmountLike,
+    *,
+    source: LotSource | str,
+    expires_at: datetime | None,
+    priority: int,
+    metadata: dict[str, Any] | None,
+    idempotency_key: str | None,
+) -> Call[Receipt]:
+    """`POST /v1/accounts/{account_id}/grants`."""
+    return Call(
+        method="POST",
+        path=f"/v1/accounts/{_account(account_id)}/grants",
+        body=_body(
+            amount=_amount(amount),
+            source=source,
+            expires_at=_maybe_instant(expires_at, "expires_at"),
+            priority=priority,
+            metadata=_metadata(metadata),
+        ),
+        key=_key(idempotency_key),
+        read=_one(ReceiptOut, Receipt),
+    )
+
+
+def adjust(
+    account_id: str,
+    amount: AmountLike,
+    *,
+    reason: str,
+    actor: str,
+    metadata: dict[str, Any] | None,
+    idempotency_key: str | None,
+) -> Call[Receipt]:
+    """`POST /v1/accounts/{account_id}/adjustments`."""
+    return Call(
+        method="POST",
+        path=f"/v1/accounts/{_account(account_id)}/adjustments",
+        body=_body(
+            amount=_amount(amount),
+            reason=reason,
+            actor=actor,
+            metadata=_metadata(metadata),
+        ),
+        key=_key(idempotency_key),
+        read=_one(ReceiptOut, Receipt),
+    )
+
+
+# Credits out
+
+
+def charge(
+    account_id: str,
+    amount: AmountLike | None,
+    *,
+    feature: str | None,
+    model: str | None,
+    quantity: object,
+    member_id: str | None,
+    request_id: str | None,
+    metadata: dict[str, Any] | None,
+    idempotency_key: str | None,
+) -> Call[Receipt]:
+    """`POST /v1/accounts/{account_id}/charge`."""
+    return Call(
+        method="POST",
+        path=f"/v1/accounts/{_account(account_id)}/charge",
+        body=_body(
+            amount=_maybe_amount(amount),
+            feature=feature,
+            model=model,
+            quantity=_quantity(quantity),
+            member_id=member_id,
+            request_id=request_id,
+            metadata=_metadata(metadata),
+        ),
+        key=_key(idempotency_key),
+        read=_one(ReceiptOut, Receipt),
+    )
+
+
+def hold(
+    account_id: str,
+    amount: AmountLike | None,
+    *,
+    ttl: timedelta,
+    feature: str | None,
+    model: str | None,
+    quantity: object,
+    member_id: str | None,
+    metadata: dict[str, Any] | None,
+    idempotency_key: str | None,
+) -> Call[Receipt]:
+    """`POST /v1/accounts/{account_id}/holds`."""
+    return Call(
+        method="POST",
+        path=f"/v1/accounts/{_account(account_id)}/holds",
+        body=_body(
+            amount=_maybe_amount(amount),
+            ttl_s=_seconds(ttl),
+            feature=feature,
+            model=model,
+            quantity=_quantity(quantity),
+            member_id=member_id,
+            metadata=_metadata(metadata),
+        ),
+        key=_key(idempotency_key),
+        read=_one(ReceiptOut, Receipt),
+    )
+
+
+def extend(
+    hold_id: HoldId, more: AmountLike, *, ttl: timedelta | None, idempotency_key: str | None
+) -> Call[Receipt]:
+    """`POST /v1/holds/{hold_id}/extend`."""
+    return Call(
+        method="POST",
+        path=f"/v1/holds/{_id(hold_id)}/extend",
+        body=_body(more=_amount(more, "more"), ttl_s=None if ttl is None else _seconds(ttl)),
+        key=_key(idempotency_key),
+        read=_one(ReceiptOut, Receipt),
+    )
+
+
+def settle(
+    hold_id: HoldId,
+    actual: AmountLike | None,
+    *,
+    quantity: object,
+    latency_ms: int | None,
+    request_id: str | None,
+    idempotency_key: str | None,
+) -> Call[Receipt]:
+    """`POST /v1/holds/{hold_id}/settle`."""
+    return Call(
+        method="POST",
+        path=f"/v1/holds/{_id(hold_id)}/settle",
+        body=_body(
+            actual=_maybe_amount(actual, "actual"),
+            quantity=_quantity(quantity),
+            latency_ms=latency_ms,
+            request_id=request_id,
+        ),
+        key=_key(idempotency_key),
+        read=_one(ReceiptOut, Receipt),
+    )
+
+
+def release(
+    hold_id: HoldId,
+    *,
+    failure: str | None,
+    latency_ms: int | None,
+    request_id: str | None,
+    idempotency_key: str | None,
+) -> Call[Receipt]:
+    """`POST /v1/holds/{hold_id}/release`."""
+    return Call(
+        method="POST",
+        path=f"/v1/holds/{_id(hold_id)}/release",
+        body=_body(failure=failure, latency_ms=latency_ms, request_id=request_id),
+        key=_key(idempotency_key),
+        read=_one(ReceiptOut, Receipt),
+    )
+
+
+def get_hold(hold_id: HoldId) -> Call[Hold]:
+    """`GET /v1/holds/{hold_id}`."""
+    return Call(method="GET", path=f"/v1/holds/{_id(hold_id)}", read=_one(HoldOut, Hold))
+
+
+def refund(
+    entry_id: EntryId,
+    amount: AmountLike | None,
+    *,
+    reason: str | None,
+    idempotency_key: str | None,
+) -> Call[Receipt]:
+    """`POST /v1/entries/{entry_id}/refund`."""
+    return Call(
+        method="POST",
+        path=f"/v1/entries/{_id(entry_id)}/refund",
+        body=_body(amount=_maybe_amount(amount), reason=reason),
+        key=_key(idempotency_key),
+        read=_one(ReceiptOut, Receipt),
+    )
+
+
+def transfer(
+    from_account_id: str,
+    to_account_id: str,
+    amount: AmountLike,
+    *,
+    metadata: dict[str, Any] | None,
+    idempotency_key: str | None,
+) -> Call[TransferReceipt]:
+    """`POST /v1/transfers`."""
+    return Call(
+        method="POST",
+        path="/v1/transfers",
+        body=_body(
+            from_account_id=from_account_id,
+            to_account_id=to_account_id,
+            amount=_amount(amount),
+            metadata=_metadata(metadata),
+        ),
+        key=_key(idempotency_key),
+        read=_one(TransferReceiptOut, TransferReceipt),
+    )
+
+
+# The ledger
+
+
+def history(
+    account_id: str,
+    *,
+    kinds: Iterable[EntryKind | str] | None,
+    since: datetime | None,
+    until: datetime | None,
+    feature: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Call[Page[Entry]]:
+    """`GET /v1/accounts/{account_id}/entries`."""
+    return Call(
+        method="GET",
+        path=f"/v1/accounts/{_account(account_id)}/entries",
+        query=_query(
+            kinds=None if kinds is None else list(kinds),
+            since=_maybe_instant(since, "since"),
+            until=_maybe_instant(until, "until"),
+            feature=feature,
+            limit=limit,
+            cursor=cursor,
+        ),
+        read=_one(EntryPage, Page),
+    )
+
+
+def get_entry(entry_id: EntryId) -> Call[Entry]:
+    """`GET /v1/entries/{entry_id}`."""
+    return Call(method="GET", path=f"/v1/entries/{_id(entry_id)}", read=_one(EntryOut, Entry))
+
+
+def balance_at(account_id: str, at: datetime) -> Call[Credits]:
+    """`GET /v1/accounts/{account_id}/balance_at?at=…`."""
+    return Call(
+        method="GET",
+        path=f"/v1/accounts/{_account(account_id)}/balance_at",
+        query=_query(at=_instant(at, "at")),
+        read=_balance_at,
+    )
+
+
+def lifetime(account_id: str) -> Call[Lifetime]:
+    """`GET /v1/accounts/{account_id}/lifetime`."""
+    return Call(
+        method="GET",
+        path=f"/v1/accounts/{_account(account_id)}/lifetime",
+        read=_one(LifetimeOut, Lifetime),
+    )
+
+
+# The catalog
+
+
+def check(account_id: str, feature: str, *, model: str | None, quantity: object) -> Call[Check]:
+    """`POST /v1/accounts/{account_id}/check`: a read, whatever its method."""
+    return Call(
+        method="POST",
+        path=f"/v1/accounts/{_account(account_id)}/check",
+        body=_body(feature=feature, model=model, quantity=_quantity(quantity)),
+        read=_one(CheckOut, Check),
+    )
+
+
+def quote(feature: str, *, model: str | None, quantity: object, at: datetime | None) -> Call[Quote]:
+    """`POST /v1/quote`: a read, whatever its method."""
+    return Call(
+        method="POST",
+        path="/v1/quote",
+        body=_body(
+            feature=feature,
+            model=model,
+            quantity=_quantity(quantity),
+            at=_maybe_instant(at, "at"),
+        ),
+        read=_one(QuoteOut, Quote),
+    )
+
+
+def features(*, category: str | None) -> Call[tuple[Feature, ...]]:
+    """`GET /v1/features`."""
+    return Call(
+        method="GET",
+        path="/v1/features",
+        query=_query(category=category),
+        read=_many(FeatureOut, Feature),
+    )
+
+
+def get_feature(key: str) -> Call[Feature]:
+    """`GET /v1/features/{key}`."""
+    return Call(
+        method="GET", path=f"/v1/features/{_feature(key, 'key')}", read=_one(FeatureOut, Feature)
+    )
+
+
+def create_feature(
+    key: str,
+    *,
+    name: str,
+    category: str | None,
+    description: str | None,
+    is_active: bool,
+) -> Call[Feature]:
+    """`POST /v1/features`: a second one finds the key taken."""
+    return Call(
+        method="POST",
+        path="/v1/features",
+        body=_body(
+            key=key, name=name, category=category, description=description, is_active=is_active
+        ),
+        read=_one(FeatureOut, Feature),
+        is_repeatable=False,
+    )
+
+
+def update_feature(
+    key: str,
+    *,
+    name: str | None,
+    category: str | None,
+    description: str | None,
+    is_active: bool | None,
+) -> Call[Feature]:
+    """`PATCH /v1/features/{key}`: it sets values, so repeating it changes nothing."""
+    return Call(
+        method="PATCH",
+        path=f"/v1/features/{_feature(key, 'key')}",
+        body=_body(name=name, category=category, description=description, is_active=is_active),
+        read=_one(FeatureOut, Feature),
+    )
+
+
+def delete_feature(key: str) -> Call[bool]:
+    """`DELETE /v1/features/{key}`: a second one answers differently from the first."""
+    return Call(
+        method="DELETE",
+        path=f"/v1/features/{_feature(key, 'key')}",
+        read=_deleted,
+        is_repeatable=False,
+    )
+
+
+def set_price(
+    feature: str,
+    rule: Rule | Mapping[str, object],
+    *,
+    model: str | None,
+    minimum: Credits | str | int | None,
+    effective_from: datetime | None,
+) -> Call[Price]:
+    """`POST /v1/features/{feature}/prices`: each one is a new version."""
+    return Call(
+        method="POST",
+        path=f"/v1/features/{_feature(feature, 'feature')}/prices",
+        body=_body(
+            model=model,
+            rule=_rule(rule),
+            minimum=_maybe_amount(minimum, "minimum"),
+            effective_from=_maybe_instant(effective_from, "effective_from"),
+        ),
+        read=_one(PriceOut, Price),
+        is_repeatable=False,
+    )
+
+
+def retire_price(
+    feature: str, *, model: str | None, effective_from: datetime | None
+) -> Call[Price]:
+    """`POST /v1/features/{feature}/prices/retire`: each one is a new version."""
+    return Call(
+        method="POST",
+        path=f"/v1/features/{_feature(feature, 'feature')}/prices/retire",
+        body=_body(model=model, effective_from=_maybe_instant(effective_from, "effective_from")),
+        read=_one(PriceOut, Price),
+        is_repeatable=False,
+    )
+
+
+def prices(feature: str, *, at: datetime | None) -> Call[tuple[Price, ...]]:
+    """`GET /v1/features/{feature}/prices`."""
+    return Call(
+        method="GET",
+        path=f"/v1/features/{_feature(feature, 'feature')}/prices",
+        query=_query(at=_maybe_instant(at, "at")),
+        read=_many(PriceOut, Price),
+    )
+
+
+def price_history(feature: str) -> Call[tuple[Price, ...]]:
+    """`GET /v1/features/{feature}/prices/history`."""
+    return Call(
+        method="GET",
+        path=f"/v1/features/{_feature(feature, 'feature')}/prices/history",
+        read=_many(PriceOut, Price),
+    )
+
+
+def export_catalog() -> Call[Catalog]:
+    """`GET /v1/catalog`: the catalog file's form, read back with `parse_catalog`."""
+    return Call(method="GET", path="/v1/catalog", read=_catalog)
+
+
+def apply_catalog(
+    desired: Catalog | Mapping[str, object], *, dry_run: bool
+) -> Call[tuple[Change, ...]]:
+    """`PUT /v1/catalog`: applying a catalog twice changes nothing the second time."""
+    data = catalog_data(desired) if isinstance(desired, Catalog) else _plain(desired)
+    if not isinstance(data, dict):
+        raise InvalidInput(field="catalog", reason="must be a table")
+    return Call(
+        method="PUT",
+        path="/v1/catalog",
+        query=_query(dry_run=dry_run),
+        body=data,
+        read=_changes,
+    )
+
+
+# Usage
+
+
+def usage(
+    account_id: str | None,
+    *,
+    feature: str | None,
+    model: str | None,
+    outcome: Outcome | str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> Call[Page[UsageEvent]]:
+    """`GET /v1/usage`."""
+    return Call(
+        method="GET",
+        path="/v1/usage",
+        query=_query(
+            account_id=account_id,
+            feature=feature,
+            model=model,
+            outcome=outcome,
+            since=_maybe_instant(since, "since"),
+            until=_maybe_instant(until, "until"),
+            limit=limit,
+            cursor=cursor,
+        ),
+        read=_one(UsagePage, Page),
+    )
+
+
+def usage_totals(
+    account_id: str | None,
+    *,
+    feature: str | None,
+    model: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> Call[tuple[UsageTotal, ...]]:
+    """`GET /v1/usage/totals`."""
+    return Call(
+        method="GET",
+        path="/v1/usage/totals",
+        query=_query(
+            account_id=account_id,
+            feature=feature,
+            model=model,
+            since=_maybe_instant(since, "since"),
+            until=_maybe_instant(until, "until"),
+        ),
+        read=_many(UsageTotalOut, UsageTotal),
+    )
+
+
+# Operations
+
+
+def expire() -> Call[ExpirePass]:
+    """`POST /v1/expire`: a second pass finds nothing more due."""
+    return Call(method="POST", path="/v1/expire", body={}, read=_one(ExpirePassOut, ExpirePass))
+
+
+def verify() -> Call[VerifyReport]:
+    """`GET /v1/verify`."""
+    return Call(method="GET", path="/v1/verify", read=_one(VerifyReportOut, VerifyReport))

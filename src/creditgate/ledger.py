@@ -1,0 +1,419 @@
+"""`Ledger`: the credit operations that the embedded `Engine` and the HTTP `Client` share.
+
+Why it exists: code written against one face runs unchanged against the other. An app
+embeds the engine in a prototype and moves to the service by swapping one constructor,
+and a test suite can run the same scenario against both. mypy keeps the faces honest:
+`tests/typing/` binds `Engine` and `Client` to this protocol, so a signature that drifts
+on either side fails the type check, and a runtime test compares them parameter for
+parameter (names, kinds, defaults and annotations).
+
+Only the verbs of the ledger are here. Key management, seeding presets, readiness and
+monitoring gauges belong to whoever runs the engine, not to its callers.
+
+Boundaries: the domain's types only, so that importing the protocol imports no face.
+"""
+
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from creditgate.domain.accounts import Account, Member, OwnerKind
+from creditgate.domain.amounts import AmountLike, Credits
+from creditgate.domain.catalog import Catalog, Change
+from creditgate.domain.entries import Entry, EntryKind
+from creditgate.domain.holds import Hold
+from creditgate.domain.ids import EntryId, HoldId
+from creditgate.domain.limits import PAGE_SIZE_DEFAULT
+from creditgate.domain.lots import LotSource
+from creditgate.domain.pricing import Feature, Price, Quantity, Quote, Rule
+from creditgate.domain.results import (
+    Balance,
+    Check,
+    ExpirePass,
+    Lifetime,
+    Page,
+    Receipt,
+    TransferReceipt,
+    VerifyReport,
+)
+from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
+
+__all__ = ["Holding", "Ledger"]
+
+
+class Holding(Protocol):
+    """The pending hold that `Ledger.holding` wraps around a unit of work.
+
+    Set `quantity` (or `actual`) inside the block to settle for what the work really
+    used; `receipt` is the settle's (or the release's) once the block has ended.
+    """
+
+    hold: Hold
+    actual: Credits | None
+    quantity: Quantity | dict[str, int] | None
+    receipt: Receipt | None
+
+    def extend(self, more: AmountLike) -> Hold:
+        """Grow the hold while the work runs."""
+        ...
+
+
+class Ledger(Protocol):
+    """Accounts, credits in and out, holds, the ledger, the catalog, usage and operations.
+
+    Each method means what the `Engine` method of the same name means, raises the same
+    domain errors and returns equal results.
+    """
+
+    # Accounts
+
+    def create_account(
+        self,
+        account_id: str,
+        *,
+        owner_kind: OwnerKind | str = OwnerKind.USER,
+        floor: AmountLike = 0,
+        is_unlimited: bool = False,
+        metadata: dict[str, Any] | None = None,
+    ) -> Account:
+        """Create a wallet for the app's id, or return the existing one unchanged."""
+        ...
+
+    def get_account(self, account_id: str) -> Account:
+        """The account with this id."""
+        ...
+
+    def update_account(
+        self,
+        account_id: str,
+        *,
+        is_frozen: bool | None = None,
+        is_unlimited: bool | None = None,
+        floor: AmountLike | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Account:
+        """Freeze or unfreeze, make unlimited or not, change the floor or metadata."""
+        ...
+
+    def add_member(
+        self, account_id: str, member_id: str, *, spend_cap: AmountLike | None = None
+    ) -> Member:
+        """Let `member_id` spend from an organization's wallet, up to an optional cap."""
+        ...
+
+    def remove_member(self, account_id: str, member_id: str) -> None:
+        """Stop `member_id` spending from the wallet."""
+        ...
+
+    def members(self, account_id: str) -> tuple[Member, ...]:
+        """The members of an organization's wallet, by id."""
+        ...
+
+    def balance(self, account_id: str) -> Balance:
+        """Balance, held and available credits now."""
+        ...
+
+    # Credits in
+
+    def grant(
+        self,
+        account_id: str,
+        amount: AmountLike,
+        *,
+        source: LotSource | str = LotSource.BONUS,
+        expires_at: datetime | None = None,
+        priority: int = 0,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Add a lot of credits from `source`, optionally expiring, with a burn priority."""
+        ...
+
+    def adjust(
+        self,
+        account_id: str,
+        amount: AmountLike,
+        *,
+        reason: str,
+        actor: str,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """A signed correction by an operator, recorded with its reason and actor."""
+        ...
+
+    # Credits out
+
+    def charge(
+        self,
+        account_id: str,
+        amount: AmountLike | None = None,
+        *,
+        feature: str | None = None,
+        model: str | None = None,
+        quantity: Quantity | dict[str, int] | None = None,
+        member_id: str | None = None,
+        request_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Take the cost of one call now, or raise and take nothing."""
+        ...
+
+    def hold(
+        self,
+        account_id: str,
+        amount: AmountLike | None = None,
+        *,
+        ttl: timedelta,
+        feature: str | None = None,
+        model: str | None = None,
+        quantity: Quantity | dict[str, int] | None = None,
+        member_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Set the cost of a call aside for `ttl` before expensive work."""
+        ...
+
+    def holding(
+        self,
+        account_id: str,
+        amount: AmountLike | None = None,
+        *,
+        ttl: timedelta,
+        feature: str | None = None,
+        model: str | None = None,
+        quantity: Quantity | dict[str, int] | None = None,
+        member_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> AbstractContextManager[Holding]:
+        """Hold now; settle when the block succeeds, release (as failed) when it raises."""
+        ...
+
+    def extend(
+        self,
+        hold_id: HoldId,
+        more: AmountLike,
+        *,
+        ttl: timedelta | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Grow a pending hold by `more`; `ttl` restarts its clock."""
+        ...
+
+    def settle(
+        self,
+        hold_id: HoldId,
+        actual: AmountLike | None = None,
+        *,
+        quantity: Quantity | dict[str, int] | None = None,
+        latency_ms: int | None = None,
+        request_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Capture the actual cost of the held work and release the rest."""
+        ...
+
+    def release(
+        self,
+        hold_id: HoldId,
+        *,
+        failure: str | None = None,
+        latency_ms: int | None = None,
+        request_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """End a hold without spending: its credits are available again."""
+        ...
+
+    def get_hold(self, hold_id: HoldId) -> Hold:
+        """A hold, with its status as of now."""
+        ...
+
+    def refund(
+        self,
+        entry_id: EntryId,
+        amount: AmountLike | None = None,
+        *,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Give back all (or `amount`) of what a charge or settle took, never more in total."""
+        ...
+
+    def transfer(
+        self,
+        from_account_id: str,
+        to_account_id: str,
+        amount: AmountLike,
+        *,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> TransferReceipt:
+        """Move credits between accounts; they keep their expiry."""
+        ...
+
+    # The ledger
+
+    def history(
+        self,
+        account_id: str,
+        *,
+        kinds: Iterable[EntryKind | str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        feature: str | None = None,
+        limit: int = PAGE_SIZE_DEFAULT,
+        cursor: str | None = None,
+    ) -> Page[Entry]:
+        """Entries newest first, filtered by kind, time range [since, until) and feature."""
+        ...
+
+    def get_entry(self, entry_id: EntryId) -> Entry:
+        """One ledger entry with its lot moves."""
+        ...
+
+    def balance_at(self, account_id: str, at: datetime) -> Credits:
+        """The balance as it stood at a past instant."""
+        ...
+
+    def lifetime(self, account_id: str) -> Lifetime:
+        """Lifetime figures: granted by source, spent, refunded, expired, adjusted, moved."""
+        ...
+
+    # The catalog
+
+    def check(
+        self,
+        account_id: str,
+        feature: str,
+        *,
+        model: str | None = None,
+        quantity: object = None,
+    ) -> Check:
+        """Whether the account can pay for one call now."""
+        ...
+
+    def quote(
+        self,
+        feature: str,
+        *,
+        model: str | None = None,
+        quantity: object = None,
+        at: datetime | None = None,
+    ) -> Quote:
+        """What one call costs now (or at `at`), at which price version, and why."""
+        ...
+
+    def features(self, *, category: str | None = None) -> tuple[Feature, ...]:
+        """Every feature (active or not), by category then key; or one category's."""
+        ...
+
+    def get_feature(self, key: str) -> Feature:
+        """One feature, active or not."""
+        ...
+
+    def create_feature(
+        self,
+        key: str,
+        *,
+        name: str,
+        category: str | None = None,
+        description: str | None = None,
+        is_active: bool = True,
+    ) -> Feature:
+        """Add a feature to the catalog."""
+        ...
+
+    def update_feature(
+        self,
+        key: str,
+        *,
+        name: str | None = None,
+        category: str | None = None,
+        description: str | None = None,
+        is_active: bool | None = None,
+    ) -> Feature:
+        """Rename, recategorize, describe, deactivate or reactivate a feature."""
+        ...
+
+    def delete_feature(self, key: str) -> bool:
+        """Delete a feature never used, or deactivate one that was; True when deleted."""
+        ...
+
+    def set_price(
+        self,
+        feature: str,
+        rule: Rule | Mapping[str, object],
+        *,
+        model: str | None = None,
+        minimum: Credits | str | int | None = None,
+        effective_from: datetime | None = None,
+    ) -> Price:
+        """Price a feature (for one model, a `family*`, or by default): a new version."""
+        ...
+
+    def retire_price(
+        self, feature: str, *, model: str | None = None, effective_from: datetime | None = None
+    ) -> Price:
+        """Stop pricing a model (or the default): a version that removes the price."""
+        ...
+
+    def prices(self, feature: str, *, at: datetime | None = None) -> tuple[Price, ...]:
+        """The prices of a feature in force now (or at `at`), one per model."""
+        ...
+
+    def price_history(self, feature: str) -> tuple[Price, ...]:
+        """Every version of every price of a feature, oldest first."""
+        ...
+
+    def export_catalog(self) -> Catalog:
+        """The catalog in force: features (active or not), their prices, welcome credits."""
+        ...
+
+    def apply_catalog(
+        self, desired: Catalog | Mapping[str, object], *, dry_run: bool = False
+    ) -> tuple[Change, ...]:
+        """Bring the catalog to `desired`; with `dry_run`, only list the changes."""
+        ...
+
+    # Usage
+
+    def usage(
+        self,
+        account_id: str | None = None,
+        *,
+        feature: str | None = None,
+        model: str | None = None,
+        outcome: Outcome | str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = PAGE_SIZE_DEFAULT,
+        cursor: str | None = None,
+    ) -> Page[UsageEvent]:
+        """Usage events newest first, of one account or all."""
+        ...
+
+    def usage_totals(
+        self,
+        account_id: str | None = None,
+        *,
+        feature: str | None = None,
+        model: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> tuple[UsageTotal, ...]:
+        """Events and credits by feature, model and outcome."""
+        ...
+
+    # Operations
+
+    def expire(self) -> ExpirePass:
+        """Write the entries of every lot and hold that has fallen due."""
+        ...
+
+    def verify(self) -> VerifyReport:
+        """Recompute every account from entries, lots and holds; report each mismatch."""
+        ...

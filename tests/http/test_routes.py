@@ -1,0 +1,125 @@
+"""Every route the app serves has a test that calls it, named in one table.
+
+A new route fails `test_every_served_route_has_a_covering_test` until a test of its family
+calls it and the table below names that test.
+"""
+
+import importlib
+import inspect
+import re
+
+from fastapi.routing import iter_route_contexts
+
+from creditgate.app import create_app
+from tests.http.fixtures import ROUTES, Service, service_fixture  # noqa: F401
+
+COVERAGE = {
+    "POST /v1/accounts": "test_accounts::test_create_account_answers_the_new_account",
+    "GET /v1/accounts/{account_id}": "test_accounts::test_get_account_answers_the_engines_account",
+    "PATCH /v1/accounts/{account_id}": "test_accounts::test_update_account_freezes_it",
+    "GET /v1/accounts/{account_id}/balance":
+        "test_accounts::test_get_balance_answers_decimal_strings_of_the_engines_balance",
+    "GET /v1/accounts/{account_id}/balance_at":
+        "test_accounts::test_balance_at_answers_the_balance_of_a_past_instant",
+    "GET /v1/accounts/{account_id}/lifetime":
+        "test_accounts::test_lifetime_answers_the_engines_figures",
+    "GET /v1/accounts/{account_id}/entries":
+        "test_accounts::test_history_answers_the_entries_newest_first",
+    "POST /v1/accounts/{account_id}/check":
+        "test_accounts::test_check_answers_whether_the_account_can_pay",
+    "GET /v1/accounts/{account_id}/members":
+        "test_accounts::test_members_answers_the_wallets_members",
+    "PUT /v1/accounts/{account_id}/members/{member_id}":
+        "test_accounts::test_add_member_lets_a_person_spend_up_to_a_cap",
+    "DELETE /v1/accounts/{account_id}/members/{member_id}":
+        "test_accounts::test_remove_member_answers_204_and_stops_the_person_spending",
+    "POST /v1/accounts/{account_id}/grants":
+        "test_ledger::test_grant_adds_a_lot_and_answers_the_receipt",
+    "POST /v1/accounts/{account_id}/adjustments":
+        "test_ledger::test_adjust_records_a_signed_correction_with_reason_and_actor",
+    "POST /v1/accounts/{account_id}/charge":
+        "test_ledger::test_charge_answers_credits_used_and_remaining",
+    "POST /v1/accounts/{account_id}/holds":
+        "test_holds::test_hold_sets_credits_aside_and_answers_the_hold",
+    "GET /v1/holds/{hold_id}": "test_holds::test_get_hold_answers_the_engines_hold",
+    "POST /v1/holds/{hold_id}/extend": "test_holds::test_extend_grows_the_hold",
+    "POST /v1/holds/{hold_id}/settle":
+        "test_holds::test_settle_takes_the_actual_cost_and_frees_the_rest",
+    "POST /v1/holds/{hold_id}/release":
+        "test_holds::test_release_frees_the_hold_and_takes_nothing",
+    "GET /v1/entries/{entry_id}": "test_ledger::test_get_entry_answers_the_engines_entry",
+    "POST /v1/entries/{entry_id}/refund":
+        "test_ledger::test_refund_gives_back_part_of_a_charge",
+    "POST /v1/transfers": "test_ledger::test_transfer_moves_credits_and_answers_both_sides",
+    "GET /v1/features": "test_catalog::test_features_answers_every_feature",
+    "POST /v1/features": "test_catalog::test_create_feature_adds_it_to_the_catalog",
+    "GET /v1/features/{feature}": "test_catalog::test_get_feature_answers_the_engines_feature",
+    "PATCH /v1/features/{feature}":
+        "test_catalog::test_update_feature_deactivates_it_so_it_is_not_charged",
+    "DELETE /v1/features/{feature}": "test_catalog::test_delete_feature_deletes_one_never_used",
+    "GET /v1/features/{feature}/prices":
+        "test_catalog::test_prices_answers_the_prices_in_force",
+    "GET /v1/features/{feature}/prices/history":
+        "test_catalog::test_price_history_answers_every_version_oldest_first",
+    "POST /v1/features/{feature}/prices":
+        "test_catalog::test_set_price_makes_a_new_version_that_charges_from_now",
+    "POST /v1/features/{feature}/prices/retire":
+        "test_catalog::test_retire_price_stops_pricing_the_model",
+    "POST /v1/quote": "test_catalog::test_quote_answers_the_cost_version_and_breakdown",
+    "GET /v1/catalog": "test_catalog::test_export_catalog_answers_the_catalog_file",
+    "PUT /v1/catalog": "test_catalog::test_apply_catalog_makes_the_catalog_match_the_file",
+    "GET /v1/usage": "test_usage::test_usage_answers_one_accounts_events_newest_first",
+    "GET /v1/usage/totals":
+        "test_usage::test_usage_totals_answers_events_and_credits_by_feature_model_and_outcome",
+    "POST /v1/expire": "test_operations::test_expire_writes_the_entries_of_holds_past_their_ttl",
+    "GET /v1/verify": "test_operations::test_verify_answers_a_clean_report_of_every_account",
+    "GET /healthz": "test_observability::test_healthz_answers_ok_without_a_key",
+    "GET /readyz": "test_observability::test_readyz_answers_ready_when_the_schema_is_at_head",
+    "GET /metrics": "test_observability::test_metrics_are_served_as_prometheus_text",
+}  # fmt: skip
+"""Each route the app serves, and the test of its family that calls it and checks the answer."""
+
+
+def served(service: Service) -> set[str]:
+    """`METHOD /path` of every route of ours the app serves (not the framework's docs)."""
+    app = create_app(engine=service.engine)
+    return {
+        f"{method} {found.path}"
+        for found in iter_route_contexts(app.routes)
+        if found.endpoint is not None and found.endpoint.__module__.startswith("creditgate.")
+        for method in found.methods or ()
+        if method != "HEAD"
+    }
+
+
+def calls(route_id: str) -> re.Pattern[str]:
+    """A pattern that finds a call of the route in a test's source, with any ids."""
+    method, path = route_id.split(" ", 1)
+    segments = re.sub(r"\\\{[^}]*\\\}", r"[^/\"?]+", re.escape(path))
+    return re.compile(rf"http\.{method.lower()}\(\s*f?\"{segments}[\"?]")
+
+
+def test_every_served_route_has_a_covering_test(service: Service) -> None:
+    routes = served(service)
+
+    assert sorted(routes - set(COVERAGE)) == []
+    assert sorted(set(COVERAGE) - routes) == []
+
+
+def test_every_route_under_v1_is_in_the_route_table(service: Service) -> None:
+    routes = {r for r in served(service) if r.split(" ", 1)[1].startswith("/v1/")}
+
+    assert routes == {r.id for r in ROUTES}
+
+
+def test_every_covering_test_exists_and_calls_its_route() -> None:
+    missing = []
+
+    for route_id, name in COVERAGE.items():
+        module_name, test_name = name.split("::")
+        module = importlib.import_module(f"tests.http.{module_name}")
+        test = getattr(module, test_name, None)
+        if test is None or not calls(route_id).search(inspect.getsource(test)):
+            missing.append(route_id)
+
+    assert missing == []
