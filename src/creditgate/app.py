@@ -15,7 +15,7 @@ from creditgate import __version__
 from creditgate.engine import Engine
 from creditgate.http import problems
 from creditgate.http.deps import KeyLimiter
-from creditgate.http.observability import Observed
+from creditgate.http.observability import Observed, configure_logging
 from creditgate.http.routes import accounts, catalog, ledger, operations, usage
 from creditgate.settings import Settings
 
@@ -34,6 +34,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     """The service: routes over `engine`, or over a new engine on the settings' database."""
     config = settings or Settings()
     owned = engine is None
+    if owned:
+        # A service process (each uvicorn worker among them) logs JSON lines; an app built
+        # over a caller's engine (tests, an embedding app) leaves the caller's logging alone.
+        configure_logging(config.log_level)
     served = engine or Engine(config.database_url, upgrade=False)
 
     @asynccontextmanager

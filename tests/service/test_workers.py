@@ -293,16 +293,6 @@ def test_idempotent_retries_take_effect_once_across_workers(service: Service) ->
     assert len(workers) >= 2, f"one worker answered every retry: {workers}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "with --workers N, serve configures JSON logging in the parent only: the spawned"
-        " workers run create_app with no handler on the creditgate logger, so request lines"
-        " are dropped and an unexpected error reaches stderr as bare text without its request"
-        " id (configure_logging should run in each worker, e.g. from create_app or a"
-        " log_config passed to uvicorn.run)"
-    ),
-)
 def test_serve_logs_each_request_when_workers_are_many(service: Service) -> None:
     request_id = f"log-check-{service.race.backend}"
 

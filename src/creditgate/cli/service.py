@@ -111,6 +111,7 @@ def serve(
     # Workers are new processes: they read their settings from the environment, and
     # add their metrics up through a shared directory.
     os.environ["CREDITGATE_DATABASE_URL"] = settings.database_url
+    os.environ["CREDITGATE_LOG_LEVEL"] = settings.log_level
     os.environ.setdefault(
         "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="creditgate-metrics-")
     )
@@ -120,6 +121,9 @@ def serve(
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        # A worker imports the whole service before its first health check: on a busy
+        # machine uvicorn's 5 s default kills and restarts workers that are only starting.
+        timeout_worker_healthcheck=30,
         log_config=None,
         access_log=False,
     )
