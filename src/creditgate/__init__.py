@@ -66,7 +66,7 @@ from creditgate.domain.results import (
 from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
 from creditgate.engine import Engine
 from creditgate.engine.clock import Clock, ManualClock, SystemClock
-from creditgate.engine.holding import HeldWork
+from creditgate.holding import HeldWork
 from creditgate.ledger import Ledger
 
 __version__ = version("creditgate")

@@ -10,7 +10,8 @@ parameter (names, kinds, defaults and annotations).
 Only the verbs of the ledger are here. Key management, seeding presets, readiness and
 monitoring gauges belong to whoever runs the engine, not to its callers.
 
-Boundaries: the domain's types only, so that importing the protocol imports no face.
+Boundaries: the domain's types and `HeldWork` only, so that importing the protocol
+imports no face.
 """
 
 from collections.abc import Iterable, Mapping
@@ -38,25 +39,9 @@ from creditgate.domain.results import (
     VerifyReport,
 )
 from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
+from creditgate.holding import HeldWork
 
-__all__ = ["Holding", "Ledger"]
-
-
-class Holding(Protocol):
-    """The pending hold that `Ledger.holding` wraps around a unit of work.
-
-    Set `quantity` (or `actual`) inside the block to settle for what the work really
-    used; `receipt` is the settle's (or the release's) once the block has ended.
-    """
-
-    hold: Hold
-    actual: Credits | None
-    quantity: Quantity | dict[str, int] | None
-    receipt: Receipt | None
-
-    def extend(self, more: AmountLike) -> Hold:
-        """Grow the hold while the work runs."""
-        ...
+__all__ = ["Ledger"]
 
 
 class Ledger(Protocol):
@@ -188,7 +173,7 @@ class Ledger(Protocol):
         quantity: Quantity | dict[str, int] | None = None,
         member_id: str | None = None,
         metadata: dict[str, Any] | None = None,
-    ) -> AbstractContextManager[Holding]:
+    ) -> AbstractContextManager[HeldWork]:
         """Hold now; settle when the block succeeds, release (as failed) when it raises."""
         ...
 

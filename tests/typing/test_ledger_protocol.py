@@ -11,9 +11,7 @@ from typing import Any
 
 import pytest
 
-from creditgate import AsyncClient, Client, Engine, HeldWork, Ledger
-from creditgate.client.holding import HeldWork as ClientHeldWork
-from creditgate.ledger import Holding
+from creditgate import AsyncClient, Client, Engine, Ledger
 
 ENGINE_ONLY = {
     "api_keys",
@@ -34,7 +32,7 @@ LEDGER_METHODS = sorted(
 )
 
 HOLDERS = {"holding"}
-"""Methods whose results are each face's own `Holding`: their returns differ by design."""
+"""`holding` yields `HeldWork` on the engine and the client, `AsyncHeldWork` on the async one."""
 
 
 def engine_is_a_ledger(engine: Engine) -> Ledger:
@@ -43,14 +41,6 @@ def engine_is_a_ledger(engine: Engine) -> Ledger:
 
 def client_is_a_ledger(client: Client) -> Ledger:
     return client
-
-
-def engine_held_work_is_a_holding(work: HeldWork) -> Holding:
-    return work
-
-
-def client_held_work_is_a_holding(work: ClientHeldWork) -> Holding:
-    return work
 
 
 def _public(cls: type[Any]) -> set[str]:

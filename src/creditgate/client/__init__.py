@@ -1,8 +1,9 @@
 """The client: the creditgate service called like the embedded engine, over HTTP.
 
 What it owns: the wire form of every engine verb (`calls`), the reading of problem
-responses back into the domain's errors (`problems`), when a call is sent again
-(`attempts`), and `HeldWork` over HTTP (`holding`). `Client` blocks; `AsyncClient` awaits.
+responses back into the domain's errors (`problems`) and when a call is sent again
+(`attempts`); `holding` yields `creditgate.holding.HeldWork`, the engine's own shape.
+`Client` blocks; `AsyncClient` awaits.
 
 Invariants it keeps: each method takes the `Engine` method's arguments and returns an equal
 result or raises an equal error (both bind to `creditgate.ledger.Ledger`); a ledger write

@@ -11,7 +11,6 @@ import httpx
 
 from creditgate.client import attempts, calls
 from creditgate.client.calls import Call
-from creditgate.client.holding import AsyncHeldWork
 from creditgate.client.sync import headers_of
 from creditgate.domain.accounts import Account, Member, OwnerKind
 from creditgate.domain.amounts import AmountLike, Credits
@@ -33,6 +32,7 @@ from creditgate.domain.results import (
     VerifyReport,
 )
 from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
+from creditgate.holding import AsyncHeldWork
 
 R = TypeVar("R")
 

@@ -12,7 +12,6 @@ import httpx
 
 from creditgate.client import attempts, calls
 from creditgate.client.calls import Call
-from creditgate.client.holding import HeldWork
 from creditgate.domain.accounts import Account, Member, OwnerKind
 from creditgate.domain.amounts import AmountLike, Credits
 from creditgate.domain.catalog import Catalog, Change
@@ -33,6 +32,7 @@ from creditgate.domain.results import (
     VerifyReport,
 )
 from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
+from creditgate.holding import HeldWork
 
 R = TypeVar("R")
 

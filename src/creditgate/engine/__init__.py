@@ -57,13 +57,13 @@ from creditgate.engine import accounts, charges, grants, history, holds, refunds
 from creditgate.engine.books import transaction
 from creditgate.engine.catalog_verbs import CatalogVerbs
 from creditgate.engine.clock import Clock, ManualClock, SystemClock
-from creditgate.engine.holding import HeldWork
 from creditgate.engine.idempotency import once
 from creditgate.engine.key_verbs import KeyVerbs
 from creditgate.engine.sweeper import expire
 from creditgate.engine.usage import Call, End, check_latency, read_call, record_refusal
 from creditgate.engine.usage_verbs import UsageVerbs
 from creditgate.engine.verify import verify
+from creditgate.holding import HeldWork
 from creditgate.settings import Settings
 from creditgate.storage import migrate
 from creditgate.storage.accounts import list_members

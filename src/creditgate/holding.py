@@ -1,15 +1,18 @@
-"""`HeldWork` over HTTP: a pending hold around a unit of work, for both clients.
+"""`HeldWork`: the shape an app wraps around a generation, for the engine and both clients.
 
-    with client.holding("user_1", feature="chat", model="gpt-4o", quantity=max_tokens,
+    with ledger.holding("user_1", feature="chat", model="gpt-4o", quantity=max_tokens,
                         ttl=timedelta(minutes=2)) as work:
         reply = complete()          # raises: the hold is released as failed, the error goes on
         work.quantity = reply.usage # optional: settle for the tokens really used
 
-The same shape and the same rules as the engine's `HeldWork` (which the client cannot
-import: it lives with the engine): on a clean exit the hold is settled for `quantity` or
+On a clean exit the hold is settled for `quantity` (priced at the hold's price version) or
 `actual` (the held amount when neither is set); on an exception it is released with the
-exception as its failure, and the exception propagates. The async form places the hold
-when the `async with` block is entered.
+exception as its failure, and the exception propagates. Either end happens once, and the
+usage event carries how long the work took. The async form places the hold when the
+`async with` block is entered.
+
+It needs only the three ends of a hold, so it lives beside the engine and the client
+rather than in either: one shape, whichever face holds.
 """
 
 import time
@@ -27,7 +30,7 @@ from creditgate.domain.results import Receipt
 
 
 class HoldEnds(Protocol):
-    """What `HeldWork` needs of a client."""
+    """What `HeldWork` needs of an engine or client."""
 
     def settle(
         self,
