@@ -7,9 +7,9 @@ so guessing ids reveals nothing.
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -27,13 +27,15 @@ from creditgate.domain.rates import Bucket, take
 from creditgate.engine import Engine
 from creditgate.engine.idempotency import noticing_replays
 
-T = TypeVar("T")
-
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 
-def engine(request: Request) -> Engine:
-    """The app's engine."""
+async def engine(request: Request) -> Engine:
+    """The app's engine.
+
+    Dependencies that do no I/O are `async`: FastAPI runs a plain `def` dependency in a
+    worker thread, and each such hop costs a call more than the work it wraps.
+    """
     found: Engine = request.app.state.engine
     return found
 
@@ -93,10 +95,10 @@ class KeyLimiter:
             raise RateLimited(limit_per_s=self.rate_per_s, retry_after_s=wait_s)
 
 
-def scoped(scope: Scope) -> Callable[..., ApiKey]:
+def scoped(scope: Scope) -> Callable[..., Awaitable[ApiKey]]:
     """A dependency: the calling key, which must have at least `scope`."""
 
-    def dependency(key: Annotated[ApiKey, Depends(_caller)]) -> ApiKey:
+    async def dependency(key: Annotated[ApiKey, Depends(_caller)]) -> ApiKey:
         key.require(scope)
         return key
 
