@@ -49,14 +49,14 @@ _header_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-A
 
 def _caller(
     request: Request,
+    engine: Engines,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header_key: Annotated[str | None, Depends(_header_key)],
 ) -> ApiKey:
     text = bearer.credentials if bearer is not None else header_key
     if not text:
         raise Unauthenticated("an API key is required: 'Authorization: Bearer <key>'")
-    found: Engine = request.app.state.engine
-    key = found.authenticate(text)
+    key = engine.authenticate(text)
     request.state.key_prefix = key.prefix
     limiter: KeyLimiter | None = request.app.state.limiter
     if limiter is not None:

@@ -39,7 +39,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_LENGTH_MAX = 200
 
 REQUESTS = Counter(
