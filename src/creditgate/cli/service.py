@@ -98,18 +98,19 @@ def serve(
         typer.echo(
             f'try: curl -H "Authorization: Bearer {key}" {where}/v1/accounts/{DEMO_ACCOUNT}/balance'
         )
-    configure_logging(settings.log_level)
     if settings.workers == 1:
         uvicorn.run(
-            create_app(settings),
+            create_app(settings),  # which configures this process's JSON logging
             host=settings.host,
             port=settings.port,
             log_config=None,
             access_log=False,
         )
         return
-    # Workers are new processes: they read their settings from the environment, and
-    # add their metrics up through a shared directory.
+    # Workers are new processes: they read their settings from the environment, configure
+    # their own logging, and add their metrics up through a shared directory. This process
+    # only supervises them, and logs as they do.
+    configure_logging(settings.log_level)
     os.environ["CREDITGATE_DATABASE_URL"] = settings.database_url
     os.environ["CREDITGATE_LOG_LEVEL"] = settings.log_level
     os.environ.setdefault(
