@@ -30,6 +30,7 @@ from creditgate.domain.errors import InvalidInput
 from creditgate.domain.holds import Hold, HoldStatus
 from creditgate.domain.limits import HOLD_TTL_MAX
 from creditgate.domain.lots import LotSource
+from creditgate.domain.plans import Cycle, Interval, Plan, Rollover, Subscription
 from creditgate.domain.pricing import (
     Feature,
     Flat,
@@ -49,8 +50,11 @@ from creditgate.domain.results import (
     ExpirePass,
     Lifetime,
     Page,
+    PeriodUsage,
+    PlanOverview,
     Problem,
     Receipt,
+    SubscriptionReceipt,
     TransferReceipt,
     VerifyReport,
 )
@@ -257,8 +261,19 @@ class MemberOut(Out):
     spent: WireCredits
 
 
+class PeriodUsageOut(Out):
+    """Usage of the current period (the plan's cycle, else the calendar month)."""
+
+    domain = PeriodUsage
+    starts_at: datetime
+    ends_at: datetime
+    credits: WireCredits
+    tokens: int
+    lifetime_tokens: int
+
+
 class BalanceOut(Out):
-    """An account's figures now: `available = balance - held`."""
+    """An account's figures now: `available = balance - held`, and this period's usage."""
 
     domain = Balance
     account_id: str = Field(examples=["user_1"])
@@ -268,6 +283,7 @@ class BalanceOut(Out):
     floor: WireCredits
     debt: WireCredits
     as_of: datetime
+    usage: PeriodUsageOut
 
 
 class LotMoveOut(Out):
@@ -413,6 +429,64 @@ class ExpirePassOut(Out):
     lots_expired: int
     holds_expired: int
     credits_expired: WireCredits
+    cycles_granted: int
+
+
+class PlanOut(Out):
+    """A plan: credits per cycle, prices in minor units by interval, rollover rule."""
+
+    domain = Plan
+    key: str = Field(examples=["basic"])
+    name: str = Field(examples=["Basic"])
+    description: str | None
+    credits: WireCredits
+    prices: dict[Interval, int] = Field(examples=[{"month": 1500, "year": 21000}])
+    currency: str = Field(examples=["usd"])
+    rollover: Rollover
+    rollover_cap: WireCredits | None
+    cycle: Cycle
+    is_active: bool
+    is_default: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class SubscriptionOut(Out):
+    """An account's subscription as of its current cycle."""
+
+    domain = Subscription
+    id: int
+    account_id: str = Field(examples=["user_1"])
+    plan: str = Field(examples=["basic"])
+    interval: Interval
+    anchor_at: datetime
+    cycle_months: int
+    cycle_index: int
+    cycle_started_at: datetime
+    cycle_ends_at: datetime
+    period_ends_at: datetime
+    cancel_at_period_end: bool
+    next_plan: str | None
+    next_interval: Interval | None
+    started_at: datetime
+    ended_at: datetime | None
+
+
+class SubscriptionReceiptOut(Out):
+    """A subscription after a change, with the account's figures after it."""
+
+    domain = SubscriptionReceipt
+    subscription: SubscriptionOut
+    balance: BalanceOut
+
+
+class PlanOverviewOut(Out):
+    """The plans on sale, the account's subscription (null: on no plan) and its balance."""
+
+    domain = PlanOverview
+    plans: tuple[PlanOut, ...]
+    subscription: SubscriptionOut | None
+    balance: BalanceOut
 
 
 class ProblemOut(Out):
@@ -810,6 +884,71 @@ class PriceIn(In):
     )
     minimum: WireCredits | None = None
     effective_from: WireInstant | None = None
+
+
+class PlanIn(In):
+    """A new plan. `prices` in minor units by interval; none: the app bills it itself."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "key": "basic",
+                    "name": "Basic",
+                    "credits": "500",
+                    "prices": {"month": 1500, "year": 21000},
+                    "rollover": "capped",
+                    "rollover_cap": "100",
+                }
+            ]
+        },
+    )
+
+    key: str = Field(examples=["basic"])
+    name: str = Field(examples=["Basic"])
+    credits: WireCredits
+    prices: dict[str, int] = Field(default_factory=dict, examples=[{"month": 1500}])
+    currency: str = "usd"
+    description: str | None = None
+    rollover: str = Field(default="none", examples=["none", "capped", "full"])
+    rollover_cap: WireCredits | None = None
+    cycle: str = Field(default="month", examples=["month", "interval"])
+    is_active: bool = True
+    is_default: bool = False
+
+
+class PlanUpdateIn(In):
+    """Change a plan from each subscriber's next cycle on; absent fields stay."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [{"credits": "600"}]}
+    )
+
+    name: str | None = None
+    credits: WireCredits | None = None
+    prices: dict[str, int] | None = None
+    currency: str | None = None
+    description: str | None = None
+    rollover: str | None = None
+    rollover_cap: WireCredits | None = None
+    cycle: str | None = None
+    is_active: bool | None = None
+    is_default: bool | None = None
+
+
+class SubscribeIn(In):
+    """Put the account on a plan: start now, upgrade now, or downgrade at period end."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"examples": [{"plan": "basic", "interval": "month"}]},
+    )
+
+    plan: str = Field(examples=["basic"])
+    interval: str | None = Field(default=None, examples=["month", "year"])
 
 
 class RetireIn(In):

@@ -7,10 +7,11 @@ lives here: the service maps classes to statuses in one table. A failed call cha
     ├── InvalidInput            invalid_input          field, reason
     ├── NotFound                <entity>_not_found     id
     │   (AccountNotFound, MemberNotFound, HoldNotFound, EntryNotFound, FeatureNotFound,
-    │    KeyNotFound)
+    │    KeyNotFound, PlanNotFound, SubscriptionNotFound)
     ├── Conflict
     │   ├── IdempotencyConflict idempotency_conflict   key
     │   ├── FeatureExists       feature_exists         key
+    │   ├── PlanExists          plan_exists            key
     │   └── HoldNotPending      hold_not_pending       hold_id, hold_status
     ├── InsufficientCredits     insufficient_credits   required, available, shortfall
     │   └── MemberCapExceeded   member_cap_exceeded
@@ -121,6 +122,20 @@ class KeyNotFound(NotFound):
     entity = "key"
 
 
+class PlanNotFound(NotFound):
+    """No plan has this key (or, to subscribe to, no active plan)."""
+
+    code = "plan_not_found"
+    entity = "plan"
+
+
+class SubscriptionNotFound(NotFound):
+    """The account has no live subscription: it is on no plan."""
+
+    code = "subscription_not_found"
+    entity = "subscription of account"
+
+
 class Conflict(CreditgateError):
     """The request clashes with the state it would change."""
 
@@ -150,6 +165,20 @@ class FeatureExists(Conflict):
 
     def __init__(self, *, key: str) -> None:
         super().__init__(f"feature {key!r} exists already")
+        self.key = key
+
+    def fields(self) -> dict[str, object]:
+        return {"key": self.key}
+
+
+class PlanExists(Conflict):
+    """A plan with this key exists already (perhaps inactive): update it instead."""
+
+    code = "plan_exists"
+    title = "Plan exists"
+
+    def __init__(self, *, key: str) -> None:
+        super().__init__(f"plan {key!r} exists already")
         self.key = key
 
     def fields(self) -> dict[str, object]:

@@ -47,3 +47,13 @@ FEATURES_MAX = 10_000
 
 PRICES_PER_FEATURE_MAX = 1_000
 """A feature has at most this many models priced at once."""
+
+PLAN_PRICE_MINOR_MAX = 10**10
+"""A plan's price per interval is at most a hundred million of a currency's major unit."""
+
+PLANS_MAX = 1_000
+"""A catalog holds at most this many plans."""
+
+CATCH_UP_CYCLES_MAX = 12_000
+"""The most cycles one renewal writes for one account (a thousand years of monthly cycles):
+a bound that keeps the catch-up loop finite, not a limit anyone meets."""

@@ -8,9 +8,27 @@ from creditgate.domain.amounts import Credits
 from creditgate.domain.entries import Entry
 from creditgate.domain.holds import Hold
 from creditgate.domain.ids import AccountId
+from creditgate.domain.plans import Plan, Subscription
 from creditgate.domain.pricing import Quote
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeriodUsage:
+    """What an account used in its current usage period, and its lifetime tokens.
+
+    The period is the plan's cycle for a subscriber, else the calendar month (UTC); the
+    figures start again from zero when it turns. `credits` counts what charges and settles
+    cost (also on an unlimited account, which is not debited), less refunds; `tokens`
+    counts the tokens of token-priced calls.
+    """
+
+    starts_at: datetime
+    ends_at: datetime
+    credits: Credits
+    tokens: int
+    lifetime_tokens: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,6 +42,7 @@ class Balance:
     floor: Credits
     debt: Credits
     as_of: datetime
+    usage: PeriodUsage
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,12 +109,30 @@ class Lifetime:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExpirePass:
-    """What one expiry pass wrote."""
+    """What one pass over due accounts wrote: expiries, and the plan cycles it renewed."""
 
     accounts: int
     lots_expired: int
     holds_expired: int
     credits_expired: Credits
+    cycles_granted: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscriptionReceipt:
+    """A subscription after a change to it, and the account's figures after the change."""
+
+    subscription: Subscription
+    balance: Balance
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlanOverview:
+    """What a pricing page shows one account: the plans on sale, its own, its balance."""
+
+    plans: tuple[Plan, ...]
+    subscription: Subscription | None
+    balance: Balance
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -59,6 +59,7 @@ from creditgate.engine.catalog_verbs import CatalogVerbs
 from creditgate.engine.clock import Clock, ManualClock, SystemClock
 from creditgate.engine.idempotency import once
 from creditgate.engine.key_verbs import KeyVerbs
+from creditgate.engine.plan_verbs import PlanVerbs, read_fresh
 from creditgate.engine.sweeper import expire
 from creditgate.engine.usage import Call, End, check_latency, read_call, record_refusal
 from creditgate.engine.usage_verbs import UsageVerbs
@@ -96,7 +97,7 @@ def _id(value: object, field: str) -> int:
     return value
 
 
-class Engine(CatalogVerbs, UsageVerbs, KeyVerbs):
+class Engine(CatalogVerbs, UsageVerbs, KeyVerbs, PlanVerbs):
     """The embedded credit engine: open a SQLite file or a PostgreSQL URL and call it.
 
     >>> engine = Engine("sqlite:///credits.db")  # doctest: +SKIP
@@ -251,9 +252,7 @@ class Engine(CatalogVerbs, UsageVerbs, KeyVerbs):
         Raises:
             AccountNotFound: no account has this id.
         """
-        with self.db.read() as conn:
-            row = history.open_account(conn, check_account_id(account_id))
-            return history.balance(conn, row, self.clock.now())
+        return read_fresh(self.db, self.clock, account_id, history.balance)
 
     # Credits in
 
@@ -760,9 +759,12 @@ class Engine(CatalogVerbs, UsageVerbs, KeyVerbs):
             until=None if until is None else check_instant(until, field="until"),
             feature=check_text(feature, field="feature"),
         )
-        with self.db.read() as conn:
-            row = history.open_account(conn, checked)
-            return history.history(conn, row, where, cursor, limit)
+        return read_fresh(
+            self.db,
+            self.clock,
+            checked,
+            lambda conn, row, _: history.history(conn, row, where, cursor, limit),
+        )
 
     def get_entry(self, entry_id: EntryId) -> Entry:
         """One ledger entry with its lot moves.
@@ -786,9 +788,12 @@ class Engine(CatalogVerbs, UsageVerbs, KeyVerbs):
         """
         checked = check_account_id(account_id)
         when = check_instant(at, field="at")
-        with self.db.read() as conn:
-            row = history.open_account(conn, checked)
-            return history.balance_at(conn, row, when, self.clock.now())
+        return read_fresh(
+            self.db,
+            self.clock,
+            checked,
+            lambda conn, row, now: history.balance_at(conn, row, when, now),
+        )
 
     def lifetime(self, account_id: str) -> Lifetime:
         """Lifetime figures: granted by source, spent, refunded, expired, adjusted, transferred.
@@ -796,9 +801,7 @@ class Engine(CatalogVerbs, UsageVerbs, KeyVerbs):
         Raises:
             AccountNotFound: no account has this id.
         """
-        with self.db.read() as conn:
-            row = history.open_account(conn, check_account_id(account_id))
-            return history.lifetime(conn, row, self.clock.now())
+        return read_fresh(self.db, self.clock, account_id, history.lifetime)
 
     # Operations
 

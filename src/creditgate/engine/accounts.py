@@ -9,6 +9,7 @@ from creditgate.domain.amounts import Credits
 from creditgate.domain.errors import InvalidInput, MemberNotFound
 from creditgate.domain.ids import AccountId
 from creditgate.domain.lots import LotSource
+from creditgate.engine import renewals
 from creditgate.engine.books import Books
 from creditgate.engine.catalog import welcome_credits
 from creditgate.engine.grants import grant
@@ -28,7 +29,8 @@ def create(
     """Create the account, or return it unchanged when the id exists (get-or-create).
 
     Settings of an existing account change only through `update`, so a retried create
-    can never reset a wallet. A new account receives the catalog's welcome credits once.
+    can never reset a wallet. A new account receives the catalog's welcome credits once,
+    and starts on the default plan when there is one.
     """
     created = rows.insert_account(
         conn,
@@ -52,6 +54,8 @@ def create(
             priority=0,
             metadata={},
         )
+    if created:
+        renewals.fall_back(books, row, books.now)
     return row.account
 
 

@@ -9,7 +9,7 @@ never sees a stale balance, whether or not an expiry pass has run.
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,16 +21,44 @@ from creditgate.domain.entries import Entry, EntryKind, LotMove
 from creditgate.domain.errors import AccountFrozen, AccountNotFound, InsufficientCredits
 from creditgate.domain.holds import Hold, HoldStatus
 from creditgate.domain.ids import AccountId, EntryId, HoldId, LotId
-from creditgate.domain.lots import Lot, plan_burn
-from creditgate.domain.pricing import PriceId, Quantity
-from creditgate.domain.results import Balance
+from creditgate.domain.lots import Lot, LotSource, plan_burn
+from creditgate.domain.plans import add_months, month_start
+from creditgate.domain.pricing import PriceId, Quantity, TokenCounts
+from creditgate.domain.results import Balance, PeriodUsage
+from creditgate.engine import renewals
 from creditgate.engine.clock import Clock
 from creditgate.storage import holds as hold_rows
 from creditgate.storage import lots as lot_rows
-from creditgate.storage.accounts import AccountRow, find_account, find_account_by_pk, save_figures
+from creditgate.storage.accounts import (
+    AccountRow,
+    find_account,
+    find_account_by_pk,
+    lower_next_due_at,
+    save_figures,
+)
 from creditgate.storage.catalog import PriceCache
 from creditgate.storage.database import Database
 from creditgate.storage.entries import insert_entry
+from creditgate.storage.lots import insert_lot
+
+
+@dataclass(slots=True)
+class Tally:
+    """Counts of what fell due and was written: expiries and plan cycles granted."""
+
+    lots_expired: int = 0
+    units_expired: int = 0
+    holds_expired: int = 0
+    cycles_granted: int = 0
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing was written."""
+        return not (self.lots_expired or self.holds_expired or self.cycles_granted)
+
+
+_SPENDS = frozenset({EntryKind.CHARGE, EntryKind.SETTLE})
+"""Entries whose cost counts as usage of the period."""
 
 
 class Books:
@@ -42,8 +70,8 @@ class Books:
         self.prices = prices
         """The database's cache of price rows, for calls priced in this transaction."""
         self._locked: dict[int, AccountRow] = {}
-        self.written_due: dict[int, Due] = {}
-        """What locking each account wrote as due, by account key (the expiry pass counts it)."""
+        self.tally = Tally()
+        """What this transaction wrote because it was due (the scheduler's pass counts it)."""
 
     def lock(self, account_id: str) -> AccountRow:
         """Lock an account by the app's id and bring what is due up to date.
@@ -65,16 +93,41 @@ class Books:
     def _opened(self, row: AccountRow) -> AccountRow:
         assert row.pk not in self._locked, "an account is locked once per transaction"
         self._locked[row.pk] = row
-        due = self.write_due(row)
-        if due is not None:
-            self.written_due[row.pk] = due
+        self.write_due(row)
+        if row.renews_at is None:
+            # On no plan, usage is counted by calendar month.
+            start = month_start(self.now)
+            if row.period_started_at != start:
+                row.period_started_at = start
+                row.period_spent = row.period_tokens = 0
         return row
 
     def write_due(self, row: AccountRow, *, force: bool = False) -> Due | None:
-        """Write the expiries due now on a locked account; None when nothing was due."""
+        """Write what is due now on a locked account; None when nothing was due.
+
+        In order: holds past their ttl (their pins return to the lots), the subscription's
+        cycles that have ended (each boundary once: its rollover, then the next cycle's
+        grant), then lots past their expiry.
+        """
         if not force and (row.next_due_at is None or row.next_due_at > self.now):
             return None
         due, pins = plan_account(self.conn, row, self.now)
+        self._expire_holds(row, due, pins)
+        if row.renews_at is not None and row.renews_at <= self.now:
+            renewals.renew_due(self, row)
+            # The renewal expired the ended cycles' lots and granted new ones: plan again.
+            due = replace(plan_account(self.conn, row, self.now)[0], holds=due.holds)
+        for expiry in due.lots:
+            self.expire_lot(row, expiry.lot, expiry.units, expiry.effective_at)
+        row.withheld_units = due.withheld_units
+        row.next_due_at = due.next_due_at
+        if row.renews_at is not None:
+            lower_next_due_at(row, row.renews_at)
+        return due
+
+    def _expire_holds(
+        self, row: AccountRow, due: Due, pins: dict[HoldId, dict[LotId, int]]
+    ) -> None:
         for hold in due.holds:
             held = tuple(
                 LotMove(lot_id=lot_id, amount=ZERO, held=Credits(-units))
@@ -91,19 +144,84 @@ class Books:
                 effective_at=hold.expires_at,
             )
             hold_rows.end_hold(self.conn, hold.id, HoldStatus.EXPIRED, None, hold.expires_at)
-        for expiry in due.lots:
-            gone = Credits(-expiry.units)
-            self.post(
-                row,
-                kind=EntryKind.EXPIRE,
-                amount=gone.units,
-                moves=(LotMove(lot_id=expiry.lot.id, amount=gone, held=ZERO),),
-                source=expiry.lot.source.value,
-                effective_at=expiry.effective_at,
-            )
-        row.withheld_units = due.withheld_units
-        row.next_due_at = due.next_due_at
-        return due
+            self.tally.holds_expired += 1
+
+    def expire_lot(self, row: AccountRow, lot: Lot, units: int, effective_at: datetime) -> Entry:
+        """Write the one expire entry of a lot: its whole remainder leaves, dated at its expiry."""
+        gone = Credits(-units)
+        self.tally.lots_expired += 1
+        self.tally.units_expired += units
+        return self.post(
+            row,
+            kind=EntryKind.EXPIRE,
+            amount=gone.units,
+            moves=(LotMove(lot_id=lot.id, amount=gone, held=ZERO),),
+            source=lot.source.value,
+            effective_at=effective_at,
+        )
+
+    def new_lot(
+        self,
+        row: AccountRow,
+        amount: Credits,
+        *,
+        source: LotSource,
+        expires_at: datetime | None,
+        priority: int,
+        metadata: dict[str, Any],
+    ) -> tuple[LotMove | None, int]:
+        """Create a lot and say how it fills: its move, and the debt it repays first.
+
+        An account in overdraft repays its debt from the next credits that arrive, so the
+        lot starts with what is left after the repayment (possibly nothing).
+        """
+        lot_id = insert_lot(
+            self.conn,
+            account_pk=row.pk,
+            source=source,
+            amount=amount,
+            priority=priority,
+            expires_at=expires_at,
+            metadata=metadata,
+            now=self.now,
+        )
+        if expires_at is not None:
+            lower_next_due_at(row, expires_at)
+        repaid = min(amount.units, row.debt)
+        filled = amount.units - repaid
+        move = LotMove(lot_id=lot_id, amount=Credits(filled), held=ZERO) if filled else None
+        return move, repaid
+
+    def grant_lot(
+        self,
+        row: AccountRow,
+        amount: Credits,
+        *,
+        source: LotSource,
+        expires_at: datetime | None,
+        priority: int,
+        metadata: dict[str, Any],
+        effective_at: datetime | None = None,
+    ) -> Entry:
+        """A new lot and its grant entry; `effective_at` dates a grant that fell due earlier."""
+        move, repaid = self.new_lot(
+            row,
+            amount,
+            source=source,
+            expires_at=expires_at,
+            priority=priority,
+            metadata=metadata,
+        )
+        return self.post(
+            row,
+            kind=EntryKind.GRANT,
+            amount=amount.units,
+            moves=() if move is None else (move,),
+            debt_delta=-repaid,
+            source=source.value,
+            metadata=metadata,
+            effective_at=effective_at,
+        )
 
     def post(  # noqa: PLR0913 - an entry has this many facets, all keyword-only
         self,
@@ -142,6 +260,13 @@ class Books:
         row.seq += 1
         assert row.held >= 0
         assert row.debt >= 0
+        if kind in _SPENDS and cost is not None:
+            tokens = quantity.total if isinstance(quantity, TokenCounts) else 0
+            row.period_spent += cost.units
+            row.period_tokens += tokens
+            row.tokens_used += tokens
+        elif kind is EntryKind.REFUND:
+            row.period_spent = max(0, row.period_spent - amount)
         lot_rows.apply_moves(self.conn, moves)
         entry = Entry(
             id=EntryId(0),
@@ -216,7 +341,7 @@ class Books:
 
 
 def figures(row: AccountRow, balance: int, held: int, now: datetime) -> Balance:
-    """A `Balance` from effective figures."""
+    """A `Balance` from effective figures, with the usage of the current period."""
     return Balance(
         account_id=row.account.id,
         balance=Credits(balance),
@@ -225,6 +350,31 @@ def figures(row: AccountRow, balance: int, held: int, now: datetime) -> Balance:
         floor=row.account.floor,
         debt=Credits(row.debt),
         as_of=now,
+        usage=period_usage(row, now),
+    )
+
+
+def period_usage(row: AccountRow, now: datetime) -> PeriodUsage:
+    """The usage figures of the period in force at `now`: zero once a period has turned.
+
+    A subscriber's period is the plan's cycle (reads bring a due renewal up to date
+    first); anyone else's is the calendar month.
+    """
+    if row.renews_at is not None:
+        starts_at = row.period_started_at
+        assert starts_at is not None
+        ends_at = row.renews_at
+        current = True
+    else:
+        starts_at = month_start(now)
+        ends_at = add_months(starts_at, 1)
+        current = row.period_started_at == starts_at
+    return PeriodUsage(
+        starts_at=starts_at,
+        ends_at=ends_at,
+        credits=Credits(row.period_spent if current else 0),
+        tokens=row.period_tokens if current else 0,
+        lifetime_tokens=row.tokens_used,
     )
 
 

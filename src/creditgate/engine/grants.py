@@ -3,47 +3,13 @@
 from datetime import datetime
 from typing import Any
 
-from creditgate.domain.amounts import ZERO, Credits
-from creditgate.domain.entries import EntryKind, LotMove
+from creditgate.domain.amounts import Credits
+from creditgate.domain.entries import EntryKind
 from creditgate.domain.errors import InvalidInput
 from creditgate.domain.lots import LotSource
 from creditgate.domain.results import Receipt
 from creditgate.engine.books import Books
-from creditgate.storage.accounts import AccountRow, lower_next_due_at
-from creditgate.storage.lots import insert_lot
-
-
-def new_lot(
-    books: Books,
-    row: AccountRow,
-    amount: Credits,
-    *,
-    source: LotSource,
-    expires_at: datetime | None,
-    priority: int,
-    metadata: dict[str, Any],
-) -> tuple[LotMove | None, int]:
-    """Create a lot and say how it fills: its move, and the debt it repays first.
-
-    An account in overdraft repays its debt from the next credits that arrive, so the
-    lot starts with what is left after the repayment (possibly nothing).
-    """
-    lot_id = insert_lot(
-        books.conn,
-        account_pk=row.pk,
-        source=source,
-        amount=amount,
-        priority=priority,
-        expires_at=expires_at,
-        metadata=metadata,
-        now=books.now,
-    )
-    if expires_at is not None:
-        lower_next_due_at(row, expires_at)
-    repaid = min(amount.units, row.debt)
-    filled = amount.units - repaid
-    move = LotMove(lot_id=lot_id, amount=Credits(filled), held=ZERO) if filled else None
-    return move, repaid
+from creditgate.storage.accounts import AccountRow
 
 
 def grant(
@@ -63,22 +29,12 @@ def grant(
     """
     if expires_at is not None and expires_at <= books.now:
         raise InvalidInput(field="expires_at", reason="must be in the future")
-    move, repaid = new_lot(
-        books,
+    entry = books.grant_lot(
         row,
         amount,
         source=source,
         expires_at=expires_at,
         priority=priority,
-        metadata=metadata,
-    )
-    entry = books.post(
-        row,
-        kind=EntryKind.GRANT,
-        amount=amount.units,
-        moves=() if move is None else (move,),
-        debt_delta=-repaid,
-        source=source.value,
         metadata=metadata,
     )
     return Receipt(entry=entry, balance=books.balance(row))
@@ -106,8 +62,7 @@ def adjust(
         raise InvalidInput(field="amount", reason="must not be zero")
     common: dict[str, Any] = {"reason": reason, "actor": actor, "metadata": metadata}
     if amount.units > 0:
-        move, repaid = new_lot(
-            books,
+        move, repaid = books.new_lot(
             row,
             amount,
             source=LotSource.ADJUSTMENT,

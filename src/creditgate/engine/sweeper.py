@@ -1,4 +1,4 @@
-"""The expiry pass: write the entries of lots and holds that have fallen due.
+"""The expiry pass: write the entries of lots and holds that have fallen due, and renewals.
 
 The pass does not decide anything: expiry is decided at query time from `expires_at`, and
 every write on an account writes its own due entries first. The pass makes the ledger
@@ -11,15 +11,16 @@ serialize per account on its row lock, and the second finds nothing left to writ
 from creditgate.domain.amounts import Credits
 from creditgate.domain.limits import SWEEP_BATCH_MAX
 from creditgate.domain.results import ExpirePass
-from creditgate.engine.books import transaction
+from creditgate.engine.books import Tally, transaction
 from creditgate.engine.clock import Clock
 from creditgate.storage.accounts import due_account_pks
 from creditgate.storage.database import Database
 
 
 def expire(db: Database, clock: Clock, *, batch_size: int = SWEEP_BATCH_MAX) -> ExpirePass:
-    """Write every expiry due now; returns what this pass wrote."""
-    accounts = lots = holds = units = 0
+    """Write every expiry and renewal due now; returns what this pass wrote."""
+    total = Tally()
+    accounts = 0
     after_pk = 0
     while True:
         with db.read() as conn:
@@ -27,16 +28,18 @@ def expire(db: Database, clock: Clock, *, batch_size: int = SWEEP_BATCH_MAX) -> 
         for pk in pks:
             with transaction(db, clock) as books:
                 books.lock_pk(pk)
-                due = books.written_due.get(pk)
-            if due is None or due.is_empty:
+            if books.tally.is_empty:
                 continue
             accounts += 1
-            lots += len(due.lots)
-            holds += len(due.holds)
-            units += sum(e.units for e in due.lots)
+            for name in ("lots_expired", "units_expired", "holds_expired", "cycles_granted"):
+                setattr(total, name, getattr(total, name) + getattr(books.tally, name))
         if len(pks) < batch_size:
             break
         after_pk = pks[-1]
     return ExpirePass(
-        accounts=accounts, lots_expired=lots, holds_expired=holds, credits_expired=Credits(units)
+        accounts=accounts,
+        lots_expired=total.lots_expired,
+        holds_expired=total.holds_expired,
+        credits_expired=Credits(total.units_expired),
+        cycles_granted=total.cycles_granted,
     )

@@ -15,7 +15,6 @@ from creditgate.domain.errors import AccountNotFound, InvalidInput
 from creditgate.domain.lots import LotSource
 from creditgate.domain.results import TransferReceipt
 from creditgate.engine.books import Books
-from creditgate.engine.grants import new_lot
 from creditgate.storage.accounts import AccountRow, find_account
 from creditgate.storage.lots import lots_by_id
 
@@ -70,8 +69,7 @@ def transfer(
     repaid = 0
     for move in moves:
         lot = sources[move.lot_id]
-        arrival, paid = new_lot(
-            books,
+        arrival, paid = books.new_lot(
             receiver,
             -move.amount,
             source=LotSource.TRANSFER,

@@ -28,6 +28,12 @@ class AccountRow:
     debt: int
     seq: int
     next_due_at: datetime | None
+    renews_at: datetime | None = None
+    """When the live subscription's cycle ends (its renewal is due), or None."""
+    period_started_at: datetime | None = None
+    period_spent: int = 0
+    period_tokens: int = 0
+    tokens_used: int = 0
     withheld_units: int = 0
     catalog_revision: str | None = None
     """The catalog's revision when the row was read: a priced call's cache key."""
@@ -54,6 +60,11 @@ def _account_row(row: Row[Any]) -> AccountRow:
         debt=row.debt,
         seq=row.seq,
         next_due_at=row.next_due_at,
+        renews_at=row.renews_at,
+        period_started_at=row.period_started_at,
+        period_spent=row.period_spent,
+        period_tokens=row.period_tokens,
+        tokens_used=row.tokens_used,
         catalog_revision=row.catalog_revision,
     )
 
@@ -82,6 +93,11 @@ def insert_account(
         "next_due_at": None,
         "metadata": metadata,
         "created_at": now,
+        "renews_at": None,
+        "period_started_at": None,
+        "period_spent": 0,
+        "period_tokens": 0,
+        "tokens_used": 0,
     }
     return insert_if_absent(conn, accounts, values)
 
@@ -110,6 +126,11 @@ _save_figures = (
         debt=bindparam("debt"),
         seq=bindparam("seq"),
         next_due_at=bindparam("next_due_at"),
+        renews_at=bindparam("renews_at"),
+        period_started_at=bindparam("period_started_at"),
+        period_spent=bindparam("period_spent"),
+        period_tokens=bindparam("period_tokens"),
+        tokens_used=bindparam("tokens_used"),
     )
 )
 
@@ -142,6 +163,11 @@ def save_figures(conn: Connection, row: AccountRow) -> None:
             "debt": row.debt,
             "seq": row.seq,
             "next_due_at": row.next_due_at,
+            "renews_at": row.renews_at,
+            "period_started_at": row.period_started_at,
+            "period_spent": row.period_spent,
+            "period_tokens": row.period_tokens,
+            "tokens_used": row.tokens_used,
         },
     )
 

@@ -13,7 +13,8 @@ from creditgate.domain.lots import Lot, LotSource
 from creditgate.storage.tables import entries, entry_lots, lots
 
 
-def _lot(row: Row[Any]) -> Lot:
+def lot_from_row(row: Row[Any]) -> Lot:
+    """A lot from its stored row."""
     return Lot(
         id=LotId(row.id),
         source=LotSource(row.source),
@@ -63,7 +64,7 @@ def open_lots(conn: Connection, account_pk: int) -> list[Lot]:
         .where(lots.c.account_id == account_pk, lots.c.remaining > 0)
         .order_by(lots.c.id)
     )
-    return [_lot(row) for row in conn.execute(stmt)]
+    return [lot_from_row(row) for row in conn.execute(stmt)]
 
 
 _spendable = select(lots).where(
@@ -76,7 +77,10 @@ _spendable = select(lots).where(
 
 def spendable_lots(conn: Connection, account_pk: int, now: datetime) -> list[Lot]:
     """Lots with a free (unpinned) remainder that have not expired at `now`."""
-    return [_lot(row) for row in conn.execute(_spendable, {"account_pk": account_pk, "now": now})]
+    return [
+        lot_from_row(row)
+        for row in conn.execute(_spendable, {"account_pk": account_pk, "now": now})
+    ]
 
 
 def lots_by_id(conn: Connection, account_pk: int, lot_ids: Iterable[LotId]) -> dict[LotId, Lot]:
@@ -85,7 +89,7 @@ def lots_by_id(conn: Connection, account_pk: int, lot_ids: Iterable[LotId]) -> d
     if not wanted:
         return {}
     stmt = select(lots).where(lots.c.account_id == account_pk, lots.c.id.in_(wanted))
-    return {LotId(row.id): _lot(row) for row in conn.execute(stmt)}
+    return {LotId(row.id): lot_from_row(row) for row in conn.execute(stmt)}
 
 
 _apply = (
@@ -125,4 +129,4 @@ _pinned_by_hold = (
 def pinned_lots(conn: Connection, account_pk: int, hold_id: HoldId) -> list[tuple[Lot, int]]:
     """The lots a hold has pinned, with how much of each: the sum of its entries' held moves."""
     rows = conn.execute(_pinned_by_hold, {"account_pk": account_pk, "hold_id": hold_id})
-    return [(_lot(row), int(row.pinned)) for row in rows]
+    return [(lot_from_row(row), int(row.pinned)) for row in rows]

@@ -31,6 +31,7 @@ from creditgate.domain.entries import EntryKind
 from creditgate.domain.holds import HoldStatus
 from creditgate.domain.keys import Scope
 from creditgate.domain.lots import LotSource
+from creditgate.domain.plans import Cycle, Interval, Rollover
 from creditgate.domain.usage import Outcome
 from creditgate.storage.types import UtcDateTime, enum_check, enum_column
 
@@ -75,6 +76,14 @@ accounts = Table(
     Column("next_due_at", UtcDateTime, nullable=True, index=True),
     Column("metadata", JsonObject, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # The live subscription's current cycle end: a renewal is due then (also in next_due_at).
+    Column("renews_at", UtcDateTime, nullable=True),
+    # Usage figures of the current usage period (the plan's cycle, else the calendar
+    # month), and lifetime tokens; kept with the balance so a spend updates one row.
+    Column("period_started_at", UtcDateTime, nullable=True),
+    Column("period_spent", BigInteger, nullable=False, server_default=text("0")),
+    Column("period_tokens", BigInteger, nullable=False, server_default=text("0")),
+    Column("tokens_used", BigInteger, nullable=False, server_default=text("0")),
     enum_check("owner_kind", OwnerKind),
     CheckConstraint("held >= 0", name="held_not_negative"),
     CheckConstraint("debt >= 0", name="debt_not_negative"),
@@ -90,7 +99,12 @@ members = Table(
     Column("spend_cap", BigInteger, nullable=True),
     Column("spent", BigInteger, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # NULL: the cap counts everything the member ever spent; else per `month` or `cycle`,
+    # and `spent` counts from `period_started_at`.
+    Column("cap_period", String(32), nullable=True),
+    Column("period_started_at", UtcDateTime, nullable=True),
     PrimaryKeyConstraint("account_id", "member_id"),
+    CheckConstraint("cap_period IN ('month', 'cycle')", name="cap_period_valid"),
     CheckConstraint("spent >= 0", name="spent_not_negative"),
     CheckConstraint("spend_cap IS NULL OR spend_cap >= 0", name="cap_not_negative"),
 )
@@ -294,10 +308,88 @@ api_keys = Table(
     enum_check("scope", Scope),
 )
 
+plans = Table(
+    "plans",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("name", String(500), nullable=False),
+    Column("description", String(500), nullable=True),
+    Column("credits", BigInteger, nullable=False),
+    # Minor units by interval: {"month": 1500, "year": 21000}.
+    Column("prices", JsonObject, nullable=False),
+    Column("currency", String(3), nullable=False),
+    enum_column("rollover"),
+    Column("rollover_cap", BigInteger, nullable=True),
+    enum_column("cycle"),
+    Column("is_active", Boolean, nullable=False),
+    Column("is_default", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    enum_check("rollover", Rollover),
+    enum_check("cycle", Cycle),
+    CheckConstraint("credits >= 0", name="credits_not_negative"),
+    CheckConstraint("(rollover = 'capped') = (rollover_cap IS NOT NULL)", name="cap_when_capped"),
+    # At most one default plan.
+    Index(
+        "ix_plans_is_default",
+        "is_default",
+        unique=True,
+        postgresql_where=text("is_default"),
+        sqlite_where=text("is_default"),
+    ),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("plan_id", Id, ForeignKey("plans.id"), nullable=False),
+    enum_column("interval"),
+    Column("anchor_at", UtcDateTime, nullable=False),
+    Column("cycle_months", Integer, nullable=False),
+    Column("cycle_index", Integer, nullable=False),
+    Column("cancel_at_period_end", Boolean, nullable=False),
+    Column("next_plan_id", Id, ForeignKey("plans.id"), nullable=True),
+    Column("next_interval", String(32), nullable=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    enum_check("interval", Interval),
+    CheckConstraint("cycle_months IN (1, 12)", name="cycle_months_valid"),
+    CheckConstraint("cycle_index >= 0", name="cycle_index_not_negative"),
+    CheckConstraint("next_interval IN ('month', 'year')", name="next_interval_valid"),
+    # One live subscription per account.
+    Index(
+        "ix_subscriptions_account_id_live",
+        "account_id",
+        unique=True,
+        postgresql_where=text("ended_at IS NULL"),
+        sqlite_where=text("ended_at IS NULL"),
+    ),
+)
+
+plan_cycles = Table(
+    "plan_cycles",
+    metadata,
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("subscription_id", Id, ForeignKey("subscriptions.id"), nullable=False),
+    Column("cycle_index", Integer, nullable=False),
+    Column("plan_id", Id, ForeignKey("plans.id"), nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("credits", BigInteger, nullable=False),
+    Column("carried", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    # The claim that makes a cycle's grant happen once, in the grant's transaction.
+    PrimaryKeyConstraint("subscription_id", "cycle_index"),
+    Index("ix_plan_cycles_account_id", "account_id"),
+)
+
 CATALOG_REVISION = "revision"
 """The catalog setting every catalog write renews: caches of price rows key on it."""
 
-CATALOG_TABLES = ("features", "prices", "catalog_settings")
+CATALOG_TABLES = ("features", "prices", "catalog_settings", "plans")
 """Shared by every account: the catalog is read by every priced call."""
 
 SERVICE_TABLES = ("api_keys",)
