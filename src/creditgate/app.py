@@ -16,7 +16,7 @@ from creditgate.engine import Engine
 from creditgate.http import problems
 from creditgate.http.deps import KeyLimiter
 from creditgate.http.observability import Observed, configure_logging
-from creditgate.http.routes import accounts, catalog, ledger, operations, usage
+from creditgate.http.routes import accounts, catalog, ledger, operations, plans, usage
 from creditgate.settings import Settings
 
 DESCRIPTION = """\
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         else KeyLimiter(rate_per_s=config.key_rate_per_s, burst=config.key_burst)
     )
     problems.install(app)
-    for module in (accounts, ledger, catalog, usage, operations):
+    for module in (accounts, ledger, catalog, plans, usage, operations):
         app.include_router(module.router)
     app.add_middleware(Observed, body_bytes_max=config.body_bytes_max)
     return app

@@ -27,6 +27,7 @@ from creditgate.domain.holds import Hold
 from creditgate.domain.ids import EntryId, HoldId
 from creditgate.domain.limits import PAGE_SIZE_DEFAULT
 from creditgate.domain.lots import LotSource
+from creditgate.domain.plans import Cycle, Interval, Plan, Rollover, Subscription
 from creditgate.domain.pricing import Feature, Price, Quantity, Quote, Rule
 from creditgate.domain.results import (
     Balance,
@@ -34,7 +35,9 @@ from creditgate.domain.results import (
     ExpirePass,
     Lifetime,
     Page,
+    PlanOverview,
     Receipt,
+    SubscriptionReceipt,
     TransferReceipt,
     VerifyReport,
 )
@@ -391,6 +394,83 @@ class Ledger(Protocol):
         until: datetime | None = None,
     ) -> tuple[UsageTotal, ...]:
         """Events and credits by feature, model and outcome."""
+        ...
+
+    # Plans and subscriptions
+
+    def plans(self, *, include_inactive: bool = False) -> tuple[Plan, ...]:
+        """The plans on sale (or all of them), by credits per cycle."""
+        ...
+
+    def get_plan(self, key: str) -> Plan:
+        """One plan, active or not."""
+        ...
+
+    def create_plan(  # noqa: PLR0913 - a plan has this many facets, all keyword-only
+        self,
+        key: str,
+        *,
+        name: str,
+        credits: AmountLike,
+        prices: Mapping[str, int] | None = None,
+        currency: str = "usd",
+        description: str | None = None,
+        rollover: Rollover | str = Rollover.NONE,
+        rollover_cap: AmountLike | None = None,
+        cycle: Cycle | str = Cycle.MONTH,
+        is_active: bool = True,
+        is_default: bool = False,
+    ) -> Plan:
+        """Add a plan: `credits` per cycle, `prices` in minor units by interval."""
+        ...
+
+    def update_plan(  # noqa: PLR0913 - a plan has this many facets, all keyword-only
+        self,
+        key: str,
+        *,
+        name: str | None = None,
+        credits: AmountLike | None = None,
+        prices: Mapping[str, int] | None = None,
+        currency: str | None = None,
+        description: str | None = None,
+        rollover: Rollover | str | None = None,
+        rollover_cap: AmountLike | None = None,
+        cycle: Cycle | str | None = None,
+        is_active: bool | None = None,
+        is_default: bool | None = None,
+    ) -> Plan:
+        """Change a plan's fields (None keeps one); from each subscriber's next cycle on."""
+        ...
+
+    def deactivate_plan(self, key: str) -> Plan:
+        """Stop selling a plan; its subscribers keep renewing on it."""
+        ...
+
+    def plan_overview(self, account_id: str) -> PlanOverview:
+        """The plans on sale with the account's subscription and balance."""
+        ...
+
+    def subscription(self, account_id: str) -> Subscription | None:
+        """The account's live subscription, or None when it is on no plan."""
+        ...
+
+    def subscribe(
+        self,
+        account_id: str,
+        plan: str,
+        *,
+        interval: Interval | str | None = None,
+        idempotency_key: str | None = None,
+    ) -> SubscriptionReceipt:
+        """Put the account on `plan`: start it now, upgrade now, or downgrade at period end."""
+        ...
+
+    def cancel_subscription(self, account_id: str) -> SubscriptionReceipt:
+        """End the subscription at the end of its billing period; then the default plan."""
+        ...
+
+    def resume_subscription(self, account_id: str) -> SubscriptionReceipt:
+        """Keep a cancelled subscription after all (before its period ends)."""
         ...
 
     # Operations

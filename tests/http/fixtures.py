@@ -45,6 +45,8 @@ OURS = "org_1"
 THEIRS = "org_2"
 MEMBER = "member_1"
 FEATURE = "image.generate"
+PLAN = "basic"
+"""A plan of no credits: subscribing to it moves no balance of the shared world."""
 THEIR_SECRET = "their-secret-note"
 THEIR_MARK = ".125"
 """Their balance and available credits end so; no figure of ours does."""
@@ -63,6 +65,7 @@ class Ids:
     entry_id: int
     member_id: str = MEMBER
     feature: str = FEATURE
+    plan: str = PLAN
 
 
 MISSING = Ids(
@@ -72,6 +75,7 @@ MISSING = Ids(
     entry_id=999_999,
     member_id="nobody",
     feature="no.such.feature",
+    plan="no-such-plan",
 )
 """Ids that name nothing."""
 
@@ -112,6 +116,7 @@ def own_account(engine: Engine) -> Ids:
     """A new organization of the test's own, shaped as ours, in a shared world."""
     account_id = fresh_id("org")
     organization(engine, account_id, 100, MEMBER)
+    engine.subscribe(account_id, PLAN)
     charge, hold = _spend(engine, account_id, "2.5", "10")
     return Ids(account_id=account_id, counterparty=THEIRS, hold_id=hold, entry_id=charge)
 
@@ -120,12 +125,16 @@ def build_world(engine: Engine) -> World:
     """The priced feature, both accounts with their member, charge and hold, the bound key."""
     engine.create_feature(FEATURE, name="Image generation")
     engine.set_price(FEATURE, {"rule": "flat", "credits": "2"})
+    engine.create_plan(PLAN, name="Basic", credits=0, prices={"month": 1500})
+    engine.create_plan("pro", name="Pro", credits=0, prices={"month": 2900})
     organization(engine, OURS, 100, MEMBER)
+    engine.subscribe(OURS, PLAN)
     our_charge, our_hold = _spend(engine, OURS, "2.5", "10")
     note = {"note": THEIR_SECRET}
     engine.create_account(THEIRS, owner_kind="organization", metadata=note)
     engine.grant(THEIRS, "700.125", source="purchase", metadata=note)
     engine.add_member(THEIRS, MEMBER, spend_cap="50.125")
+    engine.subscribe(THEIRS, PLAN)
     their_charge, their_hold = _spend(engine, THEIRS, "3", "5", note)
     _, bound = engine.create_key(Scope.WRITE, name="widget of org_1", account_id=OURS)
     return World(
@@ -185,6 +194,7 @@ class Route:
             hold_id=ids.hold_id,
             entry_id=ids.entry_id,
             feature=ids.feature,
+            plan=ids.plan,
         )
 
     def send(
@@ -339,12 +349,39 @@ USAGE_ROUTES = (
 )
 # fmt: on
 
+# fmt: off
+PLAN_ROUTES = (
+    Route("GET", "/v1/plans", Scope.READ),
+    Route("POST", "/v1/plans", Scope.ADMIN,
+          lambda ids: {"key": "team", "name": "Team", "credits": "0"}, errors=frozenset({409})),
+    Route("GET", "/v1/plans/{plan}", Scope.READ, missing="plan_not_found",
+          errors=frozenset({404})),
+    Route("PATCH", "/v1/plans/{plan}", Scope.ADMIN, lambda ids: {"name": "Basic"},
+          missing="plan_not_found", errors=frozenset({404})),
+    Route("POST", "/v1/plans/{plan}/deactivate", Scope.ADMIN, missing="plan_not_found",
+          errors=frozenset({404})),
+    Route("GET", "/v1/accounts/{account_id}/plans", Scope.READ, reaches="account",
+          missing="account_not_found", errors=frozenset({404})),
+    Route("GET", "/v1/accounts/{account_id}/subscription", Scope.READ, reaches="account",
+          missing="account_not_found", errors=frozenset({404})),
+    Route("POST", "/v1/accounts/{account_id}/subscription", Scope.WRITE,
+          lambda ids: {"plan": ids.plan}, reaches="account", missing="account_not_found",
+          other_body=lambda ids: {"plan": "pro"}, errors=frozenset({404, 409})),
+    Route("POST", "/v1/accounts/{account_id}/subscription/cancel", Scope.WRITE,
+          reaches="account", missing="account_not_found", errors=frozenset({404})),
+    Route("POST", "/v1/accounts/{account_id}/subscription/resume", Scope.WRITE,
+          reaches="account", missing="account_not_found", errors=frozenset({404})),
+)
+# fmt: on
+
 OPERATION_ROUTES = (
     Route("POST", "/v1/expire", Scope.ADMIN),
     Route("GET", "/v1/verify", Scope.ADMIN),
 )
 
-ROUTES = ACCOUNT_ROUTES + LEDGER_ROUTES + CATALOG_ROUTES + USAGE_ROUTES + OPERATION_ROUTES
+ROUTES = (
+    ACCOUNT_ROUTES + LEDGER_ROUTES + CATALOG_ROUTES + PLAN_ROUTES + USAGE_ROUTES + OPERATION_ROUTES
+)
 """Every route under /v1."""
 
 BY_ID = {route.id: route for route in ROUTES}

@@ -37,6 +37,7 @@ def test_every_ledger_write_is_listed() -> None:
         "POST /v1/holds/{hold_id}/release",
         "POST /v1/entries/{entry_id}/refund",
         "POST /v1/transfers",
+        "POST /v1/accounts/{account_id}/subscription",
     ]
 
 

@@ -35,6 +35,7 @@ def test_not_found_problem_names_the_missing_id(service: Service, target: Route)
         missing.hold_id,
         missing.entry_id,
         missing.feature,
+        missing.plan,
     )
 
 

@@ -26,6 +26,7 @@ def test_expire_writes_the_entries_of_holds_past_their_ttl(
         "lots_expired": 0,
         "holds_expired": 1,
         "credits_expired": "0",
+        "cycles_granted": 0,
     }
     assert [e.kind for e in engine.history("user_1", limit=1).items] == ["expire"]
 
@@ -39,6 +40,7 @@ def test_expire_writes_nothing_when_nothing_is_due(service: Service) -> None:
         "lots_expired": 0,
         "holds_expired": 0,
         "credits_expired": "0",
+        "cycles_granted": 0,
     }
 
 

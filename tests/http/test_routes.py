@@ -68,6 +68,21 @@ COVERAGE = {
     "POST /v1/quote": "test_catalog::test_quote_answers_the_cost_version_and_breakdown",
     "GET /v1/catalog": "test_catalog::test_export_catalog_answers_the_catalog_file",
     "PUT /v1/catalog": "test_catalog::test_apply_catalog_makes_the_catalog_match_the_file",
+    "GET /v1/plans": "test_plans::test_plans_answers_the_plans_on_sale",
+    "POST /v1/plans": "test_plans::test_create_plan_adds_it_with_prices_in_minor_units",
+    "GET /v1/plans/{plan}": "test_plans::test_get_plan_answers_the_engines_plan",
+    "PATCH /v1/plans/{plan}": "test_plans::test_update_plan_changes_its_credits_per_cycle",
+    "POST /v1/plans/{plan}/deactivate": "test_plans::test_deactivate_plan_stops_selling_it",
+    "GET /v1/accounts/{account_id}/plans":
+        "test_plans::test_plan_overview_answers_plans_subscription_and_balance",
+    "GET /v1/accounts/{account_id}/subscription":
+        "test_plans::test_subscription_answers_the_live_subscription_or_null",
+    "POST /v1/accounts/{account_id}/subscription":
+        "test_plans::test_subscribe_grants_the_first_cycle_and_answers_the_receipt",
+    "POST /v1/accounts/{account_id}/subscription/cancel":
+        "test_plans::test_cancel_subscription_ends_it_at_the_period_end",
+    "POST /v1/accounts/{account_id}/subscription/resume":
+        "test_plans::test_resume_subscription_undoes_the_cancellation",
     "GET /v1/usage": "test_usage::test_usage_answers_one_accounts_events_newest_first",
     "GET /v1/usage/totals":
         "test_usage::test_usage_totals_answers_events_and_credits_by_feature_model_and_outcome",

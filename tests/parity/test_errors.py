@@ -30,7 +30,10 @@ from creditgate import (
     MemberCapExceeded,
     MemberNotFound,
     NotFound,
+    PlanExists,
+    PlanNotFound,
     RateLimited,
+    SubscriptionNotFound,
     Unauthenticated,
 )
 from creditgate.client.problems import CLASSES, error_of
@@ -49,9 +52,12 @@ SAMPLES: list[CreditgateError] = [
     EntryNotFound(9),
     FeatureNotFound("image.generate"),
     KeyNotFound(3),
+    PlanNotFound("pro"),
+    SubscriptionNotFound("user_1"),
     Conflict("the state forbids it"),
     IdempotencyConflict(key="job-1"),
     FeatureExists(key="image.generate"),
+    PlanExists(key="basic"),
     HoldNotPending(hold_id=4, hold_status="settled"),
     InsufficientCredits(required=Credits.parse("2.5"), available=Credits.parse("0.125")),
     MemberCapExceeded(required=Credits.parse(40), available=Credits.parse(-1)),
@@ -106,7 +112,7 @@ def test_error_of_answers_the_amounts_of_insufficient_credits() -> None:
 @pytest.mark.parametrize(
     ("status", "body", "expected"),
     [
-        (404, {"code": "plan_not_found", "detail": "x", "id": "pro"}, NotFound("pro")),
+        (404, {"code": "promo_not_found", "detail": "x", "id": "pro"}, NotFound("pro")),
         (409, {"code": "plan_taken", "detail": "taken"}, Conflict("taken")),
         (
             422,

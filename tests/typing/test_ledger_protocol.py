@@ -55,7 +55,7 @@ def test_ledger_names_every_engine_method_callers_share() -> None:
     shared = _public(Engine) - ENGINE_ONLY
 
     assert set(LEDGER_METHODS) == shared
-    assert len(LEDGER_METHODS) == 39
+    assert len(LEDGER_METHODS) == 49
 
 
 @pytest.mark.parametrize("face", [Engine, Client, AsyncClient], ids=lambda face: face.__name__)

@@ -36,6 +36,7 @@ from creditgate.domain.holds import Hold, check_ttl
 from creditgate.domain.ids import EntryId, HoldId
 from creditgate.domain.inputs import check_instant, check_key, check_metadata
 from creditgate.domain.lots import LotSource
+from creditgate.domain.plans import Plan, Subscription, check_plan_key
 from creditgate.domain.pricing import (
     Feature,
     Flat,
@@ -56,7 +57,9 @@ from creditgate.domain.results import (
     ExpirePass,
     Lifetime,
     Page,
+    PlanOverview,
     Receipt,
+    SubscriptionReceipt,
     TransferReceipt,
     VerifyReport,
 )
@@ -76,9 +79,13 @@ from creditgate.schemas import (
     LifetimeOut,
     MemberOut,
     Out,
+    PlanOut,
+    PlanOverviewOut,
     PriceOut,
     QuoteOut,
     ReceiptOut,
+    SubscriptionOut,
+    SubscriptionReceiptOut,
     TransferReceiptOut,
     UsagePage,
     UsageTotalOut,
@@ -880,6 +887,123 @@ def usage_totals(
 
 
 # Operations
+
+
+# Plans and subscriptions
+
+
+def _plan(value: object, field: str = "plan") -> str:
+    return _segment(check_plan_key(value, field=field))
+
+
+def _plan_body(**fields: object) -> dict[str, object]:
+    """A plan's fields: amounts as decimal strings, enums and prices as JSON writes them."""
+    body = _body(**fields)
+    for name in ("credits", "rollover_cap"):
+        if name in body:
+            body[name] = _amount(body[name], name)  # type: ignore[arg-type]
+    if "prices" in body:
+        prices = body["prices"]
+        body["prices"] = {str(k): v for k, v in prices.items()}  # type: ignore[attr-defined]
+    return {name: _plain(value) for name, value in body.items()}
+
+
+def plans(*, include_inactive: bool) -> Call[tuple[Plan, ...]]:
+    """`GET /v1/plans`."""
+    return Call(
+        method="GET",
+        path="/v1/plans",
+        query=_query(include_inactive=include_inactive),
+        read=_many(PlanOut, Plan),
+    )
+
+
+def get_plan(key: str) -> Call[Plan]:
+    """`GET /v1/plans/{key}`."""
+    return Call(method="GET", path=f"/v1/plans/{_plan(key, 'key')}", read=_one(PlanOut, Plan))
+
+
+def create_plan(key: str, **fields: object) -> Call[Plan]:
+    """`POST /v1/plans`: a second one finds the key taken."""
+    return Call(
+        method="POST",
+        path="/v1/plans",
+        body={"key": key, **_plan_body(**fields)},
+        read=_one(PlanOut, Plan),
+        is_repeatable=False,
+    )
+
+
+def update_plan(key: str, **fields: object) -> Call[Plan]:
+    """`PATCH /v1/plans/{key}`: it sets values, so repeating it changes nothing."""
+    return Call(
+        method="PATCH",
+        path=f"/v1/plans/{_plan(key, 'key')}",
+        body=_plan_body(**fields),
+        read=_one(PlanOut, Plan),
+    )
+
+
+def deactivate_plan(key: str) -> Call[Plan]:
+    """`POST /v1/plans/{key}/deactivate`."""
+    return Call(
+        method="POST",
+        path=f"/v1/plans/{_plan(key, 'key')}/deactivate",
+        read=_one(PlanOut, Plan),
+    )
+
+
+def plan_overview(account_id: str) -> Call[PlanOverview]:
+    """`GET /v1/accounts/{account_id}/plans`."""
+    return Call(
+        method="GET",
+        path=f"/v1/accounts/{_account(account_id)}/plans",
+        read=_one(PlanOverviewOut, PlanOverview),
+    )
+
+
+def _maybe_subscription(data: object) -> Subscription | None:
+    return None if data is None else _one(SubscriptionOut, Subscription)(data)
+
+
+def subscription(account_id: str) -> Call[Subscription | None]:
+    """`GET /v1/accounts/{account_id}/subscription`."""
+    return Call(
+        method="GET",
+        path=f"/v1/accounts/{_account(account_id)}/subscription",
+        read=_maybe_subscription,
+    )
+
+
+def subscribe(
+    account_id: str, plan: str, *, interval: object, idempotency_key: str | None
+) -> Call[SubscriptionReceipt]:
+    """`POST /v1/accounts/{account_id}/subscription`."""
+    return Call(
+        method="POST",
+        path=f"/v1/accounts/{_account(account_id)}/subscription",
+        body=_body(plan=check_plan_key(plan), interval=_plain(interval)),
+        key=_key(idempotency_key),
+        read=_one(SubscriptionReceiptOut, SubscriptionReceipt),
+    )
+
+
+def cancel_subscription(account_id: str) -> Call[SubscriptionReceipt]:
+    """`POST /v1/accounts/{account_id}/subscription/cancel`: repeating it changes nothing."""
+    return Call(
+        method="POST",
+        path=f"/v1/accounts/{_account(account_id)}/subscription/cancel",
+        read=_one(SubscriptionReceiptOut, SubscriptionReceipt),
+    )
+
+
+def resume_subscription(account_id: str) -> Call[SubscriptionReceipt]:
+    """`POST /v1/accounts/{account_id}/subscription/resume`: repeating it changes nothing."""
+    return Call(
+        method="POST",
+        path=f"/v1/accounts/{_account(account_id)}/subscription/resume",
+        read=_one(SubscriptionReceiptOut, SubscriptionReceipt),
+    )
 
 
 def expire() -> Call[ExpirePass]:

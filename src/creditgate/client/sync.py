@@ -20,6 +20,7 @@ from creditgate.domain.holds import Hold
 from creditgate.domain.ids import EntryId, HoldId
 from creditgate.domain.limits import PAGE_SIZE_DEFAULT
 from creditgate.domain.lots import LotSource
+from creditgate.domain.plans import Cycle, Interval, Plan, Rollover, Subscription
 from creditgate.domain.pricing import Feature, Price, Quantity, Quote, Rule
 from creditgate.domain.results import (
     Balance,
@@ -27,7 +28,9 @@ from creditgate.domain.results import (
     ExpirePass,
     Lifetime,
     Page,
+    PlanOverview,
     Receipt,
+    SubscriptionReceipt,
     TransferReceipt,
     VerifyReport,
 )
@@ -591,6 +594,113 @@ class Client:
         return self._send(
             calls.usage_totals(account_id, feature=feature, model=model, since=since, until=until)
         )
+
+    # Plans and subscriptions
+
+    def plans(self, *, include_inactive: bool = False) -> tuple[Plan, ...]:
+        """The plans on sale (or all of them), by credits per cycle."""
+        return self._send(calls.plans(include_inactive=include_inactive))
+
+    def get_plan(self, key: str) -> Plan:
+        """One plan, active or not."""
+        return self._send(calls.get_plan(key))
+
+    def create_plan(  # noqa: PLR0913 - a plan has this many facets, all keyword-only
+        self,
+        key: str,
+        *,
+        name: str,
+        credits: AmountLike,
+        prices: Mapping[str, int] | None = None,
+        currency: str = "usd",
+        description: str | None = None,
+        rollover: Rollover | str = Rollover.NONE,
+        rollover_cap: AmountLike | None = None,
+        cycle: Cycle | str = Cycle.MONTH,
+        is_active: bool = True,
+        is_default: bool = False,
+    ) -> Plan:
+        """Add a plan: `credits` per cycle, `prices` in minor units by interval."""
+        return self._send(
+            calls.create_plan(
+                key,
+                name=name,
+                credits=credits,
+                prices=prices or {},
+                currency=currency,
+                description=description,
+                rollover=rollover,
+                rollover_cap=rollover_cap,
+                cycle=cycle,
+                is_active=is_active,
+                is_default=is_default,
+            )
+        )
+
+    def update_plan(  # noqa: PLR0913 - a plan has this many facets, all keyword-only
+        self,
+        key: str,
+        *,
+        name: str | None = None,
+        credits: AmountLike | None = None,
+        prices: Mapping[str, int] | None = None,
+        currency: str | None = None,
+        description: str | None = None,
+        rollover: Rollover | str | None = None,
+        rollover_cap: AmountLike | None = None,
+        cycle: Cycle | str | None = None,
+        is_active: bool | None = None,
+        is_default: bool | None = None,
+    ) -> Plan:
+        """Change a plan's fields (None keeps one); from each subscriber's next cycle on."""
+        return self._send(
+            calls.update_plan(
+                key,
+                name=name,
+                credits=credits,
+                prices=prices,
+                currency=currency,
+                description=description,
+                rollover=rollover,
+                rollover_cap=rollover_cap,
+                cycle=cycle,
+                is_active=is_active,
+                is_default=is_default,
+            )
+        )
+
+    def deactivate_plan(self, key: str) -> Plan:
+        """Stop selling a plan; its subscribers keep renewing on it."""
+        return self._send(calls.deactivate_plan(key))
+
+    def plan_overview(self, account_id: str) -> PlanOverview:
+        """The plans on sale with the account's subscription and balance."""
+        return self._send(calls.plan_overview(account_id))
+
+    def subscription(self, account_id: str) -> Subscription | None:
+        """The account's live subscription, or None when it is on no plan."""
+        return self._send(calls.subscription(account_id))
+
+    def subscribe(
+        self,
+        account_id: str,
+        plan: str,
+        *,
+        interval: Interval | str | None = None,
+        idempotency_key: str | None = None,
+    ) -> SubscriptionReceipt:
+        """Put the account on `plan`: start it now, upgrade now, or downgrade at period end."""
+        return self._send(
+            calls.subscribe(account_id, plan, interval=interval, idempotency_key=idempotency_key)
+        )
+
+    def cancel_subscription(self, account_id: str) -> SubscriptionReceipt:
+        """End the subscription at the end of its billing period; then the default plan."""
+        return self._send(calls.cancel_subscription(account_id))
+
+    def resume_subscription(self, account_id: str) -> SubscriptionReceipt:
+        """Keep a cancelled subscription after all (before its period ends)."""
+        return self._send(calls.resume_subscription(account_id))
 
     # Operations
 

@@ -6,17 +6,19 @@ A mixin, like the catalog's, so `Engine` stays one object with one vocabulary.
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Connection
 
 from creditgate.domain.accounts import check_account_id
-from creditgate.domain.amounts import Credits
+from creditgate.domain.amounts import AmountLike, Credits
 from creditgate.domain.errors import InvalidInput, PlanNotFound
 from creditgate.domain.inputs import check_key
 from creditgate.domain.plans import (
+    Cycle,
     Interval,
     Plan,
+    Rollover,
     Subscription,
     check_interval,
     check_plan_key,
@@ -33,18 +35,6 @@ from creditgate.storage.database import Database
 
 R = TypeVar("R")
 
-_PLAN_FIELDS = (
-    "name",
-    "description",
-    "credits",
-    "prices",
-    "currency",
-    "rollover",
-    "rollover_cap",
-    "cycle",
-    "is_active",
-    "is_default",
-)
 _DATA_NAMES = {"is_active": "active", "is_default": "default"}
 
 
@@ -96,13 +86,13 @@ class PlanVerbs:
         key: str,
         *,
         name: str,
-        credits: object,
+        credits: AmountLike,
         prices: Mapping[str, int] | None = None,
         currency: str = "usd",
         description: str | None = None,
-        rollover: str = "none",
-        rollover_cap: object | None = None,
-        cycle: str = "month",
+        rollover: Rollover | str = Rollover.NONE,
+        rollover_cap: AmountLike | None = None,
+        cycle: Cycle | str = Cycle.MONTH,
         is_active: bool = True,
         is_default: bool = False,
     ) -> Plan:
@@ -134,19 +124,43 @@ class PlanVerbs:
         with transaction(self.db, self.clock) as books:
             return plans.create_plan(books.conn, books.now, spec)
 
-    def update_plan(self, key: str, **changes: Any) -> Plan:
-        """Change a plan's fields (the keywords of `create_plan`); from each next cycle on.
+    def update_plan(  # noqa: PLR0913 - a plan has this many facets, all keyword-only
+        self,
+        key: str,
+        *,
+        name: str | None = None,
+        credits: AmountLike | None = None,
+        prices: Mapping[str, int] | None = None,
+        currency: str | None = None,
+        description: str | None = None,
+        rollover: Rollover | str | None = None,
+        rollover_cap: AmountLike | None = None,
+        cycle: Cycle | str | None = None,
+        is_active: bool | None = None,
+        is_default: bool | None = None,
+    ) -> Plan:
+        """Change a plan's fields (None keeps one); from each subscriber's next cycle on.
 
         Raises:
             PlanNotFound: no plan has this key.
-            InvalidInput: an unknown field or a bad value.
+            InvalidInput: a bad value, or a default plan made inactive.
         """
         checked = check_plan_key(key)
-        unknown = sorted(set(changes) - set(_PLAN_FIELDS))
-        if unknown:
-            raise InvalidInput(field=unknown[0], reason="is not a field of a plan")
+        given = {
+            "name": name,
+            "credits": credits,
+            "prices": prices,
+            "currency": currency,
+            "description": description,
+            "rollover": rollover,
+            "rollover_cap": rollover_cap,
+            "cycle": cycle,
+            "is_active": is_active,
+            "is_default": is_default,
+        }
+        changes = _plan_fields({k: v for k, v in given.items() if v is not None})
         with transaction(self.db, self.clock) as books:
-            return plans.update_plan(books.conn, books.now, checked, _plan_fields(changes))
+            return plans.update_plan(books.conn, books.now, checked, changes)
 
     def deactivate_plan(self, key: str) -> Plan:
         """Stop selling a plan; its subscribers keep renewing on it.
