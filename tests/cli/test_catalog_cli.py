@@ -54,10 +54,14 @@ def test_seed_prints_each_change_and_a_count(db_url: str) -> None:
     assert code == 0
     assert err == ""
     lines = out.splitlines()
-    assert lines[0] == "~ welcome: 60 credits"
     for key in MEDIA_STUDIO_FEATURES:
         assert any(line.startswith(f"+ feature {key} (") for line in lines)
         assert any(line.startswith(f"+ price {key}: ") for line in lines)
+    assert lines[-4:-1] == [
+        "+ plan free (Free, 60 credits per cycle)",
+        "+ plan basic (Basic, 500 credits per cycle)",
+        "+ plan premium (Premium, 1200 credits per cycle)",
+    ]
     assert "+ price video.generate: rule=tiered, tiers=[up to 5: 25; up to 10: 50], unit=s" in lines
     assert lines[-1] == f"{len(lines) - 1} changed"
 
@@ -101,7 +105,15 @@ def test_catalog_export_prints_toml_holding_the_features(db_url: str) -> None:
 
     assert code == 0
     data = tomllib.loads(out)
-    assert data["welcome"] == {"credits": "60"}
+    assert "welcome" not in data
+    assert data["plans"][1] == {
+        "key": "free",
+        "name": "Free",
+        "description": "Perfect for getting started.",
+        "credits": "60",
+        "prices": {"month": 0},
+        "default": True,
+    }
     assert [feature["key"] for feature in data["features"]] == list(MEDIA_STUDIO_FEATURES)
     video = data["features"][-1]
     assert video["prices"] == [
@@ -125,7 +137,7 @@ def test_catalog_export_to_a_file_applies_to_a_fresh_database_as_the_same_text(
 
     assert wrote == (0, f"wrote {file}\n", "")
     assert applied[0] == 0
-    assert applied[1].splitlines()[-1] == "13 changed"
+    assert applied[1].splitlines()[-1] == "15 changed"
     assert exported(db_url) == file.read_text(encoding="utf-8") == exported(source)
 
 

@@ -52,7 +52,7 @@ def test_create_account_answers_the_existing_account_unchanged_when_called_again
 
 
 def test_create_account_grants_equal_welcome_credits(faces: Faces) -> None:
-    faces.arrange(lambda engine: engine.seed("media-studio"))
+    faces.arrange(lambda engine: engine.seed("image-models"))
 
     embedded, remote = faces.both(
         lambda ledger: (ledger.create_account("user_1"), ledger.history("user_1"))
@@ -60,6 +60,23 @@ def test_create_account_grants_equal_welcome_credits(faces: Faces) -> None:
 
     assert embedded == remote
     assert [entry.source for entry in remote[1].items] == ["welcome"]
+
+
+def test_create_account_starts_equal_default_plans(faces: Faces) -> None:
+    faces.arrange(lambda engine: engine.seed("media-studio"))
+
+    embedded, remote = faces.both(
+        lambda ledger: (
+            ledger.create_account("user_1"),
+            ledger.history("user_1"),
+            ledger.plan_overview("user_1"),
+        )
+    )
+
+    assert embedded == remote
+    assert [entry.source for entry in remote[1].items] == ["plan_cycle"]
+    assert remote[2].subscription is not None
+    assert (remote[2].subscription.plan, remote[2].balance.balance) == ("free", Credits(60_000))
 
 
 def test_get_account_answers_equal_accounts(faces: Faces) -> None:

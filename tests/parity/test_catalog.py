@@ -227,7 +227,11 @@ def test_export_catalog_answers_equal_catalogs(faces: Faces) -> None:
     embedded, remote = faces.both(lambda ledger: ledger.export_catalog())
 
     assert embedded == remote
-    assert remote.welcome == Credits.parse(60)
+    assert [(p.key, p.credits) for p in remote.plans] == [
+        ("basic", Credits.parse(500)),
+        ("free", Credits.parse(60)),
+        ("premium", Credits.parse(1200)),
+    ]
 
 
 def test_apply_catalog_makes_equal_catalogs(faces: Faces) -> None:

@@ -102,11 +102,11 @@ def test_text_refuses_an_unknown_name() -> None:
 @pytest.mark.parametrize(
     ("name", "welcome"),
     [
-        ("media-studio", "60"),
+        ("media-studio", None),
         ("image-models", "50"),
         ("org-features", None),
         ("video-models", "50"),
-        ("token-credits", "5"),
+        ("token-credits", None),
         ("demo", "25"),
     ],
 )
@@ -114,6 +114,32 @@ def test_welcome_credits_are_the_source_numbers(name: str, welcome: str | None) 
     catalog = load(name)
 
     assert catalog.welcome == (None if welcome is None else Credits.parse(welcome))
+
+
+# Each plan: key, credits per cycle, prices in cents by interval, and whether it is the default.
+SEED_PLANS = {
+    "media-studio": [
+        ("basic", "500", {"month": 1500, "year": 21000}, False),
+        ("free", "60", {"month": 0}, True),
+        ("premium", "1200", {"month": 2900, "year": 29000}, False),
+    ],
+    "token-credits": [
+        ("free", "5", {"month": 0}, True),
+        ("pro", "100", {}, False),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_plans_are_the_source_numbers(name: str) -> None:
+    catalog = load(name)
+
+    found = [
+        (p.key, str(p.credits), {i.value: cents for i, cents in p.prices.items()}, p.is_default)
+        for p in catalog.plans
+    ]
+    assert found == SEED_PLANS.get(name, [])
+    assert all(p.rollover.value == "none" and p.cycle.value == "month" for p in catalog.plans)
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import typer
 
 from creditgate.cli import catalog as catalog_commands
 from creditgate.cli import demo as demo_script
+from creditgate.cli import jobs as jobs_commands
 from creditgate.cli import service as service_commands
 from creditgate.cli.context import (
     DatabaseOpt,
@@ -50,6 +51,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 catalog_commands.register(app)
 service_commands.register(app)
+jobs_commands.register(app)
 
 
 @db_app.command("upgrade")
@@ -295,17 +297,6 @@ def hold_show(hold_id: int, database: DatabaseOpt = None) -> None:
     """Show a hold and its status as of now."""
     with open_engine(database) as engine:
         typer.echo(hold_line(engine.get_hold(HoldId(hold_id))))
-
-
-@app.command()
-def expire(database: DatabaseOpt = None) -> None:
-    """Write the entries of lots and holds that have fallen due (run from cron)."""
-    with open_engine(database) as engine:
-        done = engine.expire()
-        typer.echo(
-            f"expired {done.lots_expired} lots ({done.credits_expired} credits) and "
-            f"{done.holds_expired} holds on {done.accounts} accounts"
-        )
 
 
 @app.command()

@@ -1,10 +1,11 @@
 """The catalog as data: what a catalog file holds, and the changes that bring a database to it.
 
-A team keeps its prices in git as a file (TOML) of features, each with its prices, plus the
-welcome credits every new account receives. `parse_catalog` checks a whole file before
-anything is written, so a bad file changes nothing; `plan_changes` compares the catalog in
-force with the file and lists what applying it does. Prices change only by new versions:
-a changed price is a new version, a price the file no longer has is retired by one.
+A team keeps its prices in git as a file (TOML) of features, each with its prices, its
+plans, and the welcome credits every new account receives. `parse_catalog` checks a whole
+file before anything is written, so a bad file changes nothing; `plan_changes` compares the
+catalog in force with the file and lists what applying it does. Prices change only by new
+versions: a changed price is a new version, a price the file no longer has is retired by one.
+Plans change in place (from each subscriber's next cycle); a plan the file lacks is removed.
 """
 
 from collections.abc import Mapping, Sequence
@@ -13,7 +14,8 @@ from enum import StrEnum
 
 from creditgate.domain.amounts import Credits
 from creditgate.domain.errors import InvalidInput
-from creditgate.domain.limits import FEATURES_MAX, PRICES_PER_FEATURE_MAX
+from creditgate.domain.limits import FEATURES_MAX, PLANS_MAX, PRICES_PER_FEATURE_MAX
+from creditgate.domain.plans import PlanSpec, parse_plan, plan_data
 from creditgate.domain.pricing import (
     PriceSpec,
     check_feature_key,
@@ -38,10 +40,11 @@ class FeatureSpec:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Catalog:
-    """A whole catalog: features in key order and the welcome credits (None: no welcome)."""
+    """A whole catalog: features and plans in key order, the welcome credits (None: none)."""
 
     features: tuple[FeatureSpec, ...] = ()
     welcome: Credits | None = None
+    plans: tuple[PlanSpec, ...] = ()
 
 
 def _table(value: object, where: str) -> Mapping[str, object]:
@@ -104,7 +107,7 @@ def parse_catalog(data: Mapping[str, object]) -> Catalog:
     Raises:
         InvalidInput: the first problem found, naming where it is (`features[2].prices[0]`).
     """
-    refuse_unknown(data, {"features", "welcome"}, "catalog")
+    refuse_unknown(data, {"features", "welcome", "plans"}, "catalog")
     raw = _list(data.get("features", []), "features")
     if len(raw) > FEATURES_MAX:
         raise InvalidInput(field="features", reason=f"at most {FEATURES_MAX} features")
@@ -119,7 +122,27 @@ def parse_catalog(data: Mapping[str, object]) -> Catalog:
         table = _table(data["welcome"], "welcome")
         refuse_unknown(table, {"credits"}, "welcome")
         welcome = Credits.positive(table.get("credits"), field="welcome.credits")  # type: ignore[arg-type]
-    return Catalog(features=tuple(sorted(features.values(), key=lambda f: f.key)), welcome=welcome)
+    return Catalog(
+        features=tuple(sorted(features.values(), key=lambda f: f.key)),
+        welcome=welcome,
+        plans=_parse_plans(data.get("plans", [])),
+    )
+
+
+def _parse_plans(value: object) -> tuple[PlanSpec, ...]:
+    raw = _list(value, "plans")
+    if len(raw) > PLANS_MAX:
+        raise InvalidInput(field="plans", reason=f"at most {PLANS_MAX} plans")
+    plans: dict[str, PlanSpec] = {}
+    for i, item in enumerate(raw):
+        spec = parse_plan(_table(item, f"plans[{i}]"), f"plans[{i}]")
+        if spec.key in plans:
+            raise InvalidInput(field=f"plans[{i}].key", reason=f"{spec.key} appears twice")
+        plans[spec.key] = spec
+    defaults = [p.key for p in plans.values() if p.is_default]
+    if len(defaults) > 1:
+        raise InvalidInput(field="plans", reason=f"one default plan at most, not {defaults}")
+    return tuple(sorted(plans.values(), key=lambda p: p.key))
 
 
 def catalog_data(catalog: Catalog) -> dict[str, object]:
@@ -139,6 +162,8 @@ def catalog_data(catalog: Catalog) -> dict[str, object]:
         item["prices"] = [price_data(p) for p in feature.prices]
         features.append(item)
     data["features"] = features
+    if catalog.plans:
+        data["plans"] = [plan_data(p) for p in catalog.plans]
     return data
 
 
@@ -153,6 +178,10 @@ class ChangeKind(StrEnum):
     """A new price version (the first, or one that replaces the price in force)."""
     RETIRE_PRICE = "retire_price"
     SET_WELCOME = "set_welcome"
+    CREATE_PLAN = "create_plan"
+    UPDATE_PLAN = "update_plan"
+    REMOVE_PLAN = "remove_plan"
+    """Deleted when never subscribed to, otherwise deactivated."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -164,6 +193,7 @@ class Change:
     price: PriceSpec | None = None
     model: str | None = None
     welcome: Credits | None = None
+    plan: PlanSpec | None = None
     detail: str
 
     def __str__(self) -> str:
@@ -253,4 +283,30 @@ def plan_changes(current: Catalog, desired: Catalog) -> tuple[Change, ...]:
         changes.append(
             Change(kind=ChangeKind.REMOVE_FEATURE, feature=gone, detail=f"- feature {gone.key}")
         )
+    changes.extend(_plan_changes(current.plans, desired.plans))
     return tuple(changes)
+
+
+def _plan_changes(current: Sequence[PlanSpec], desired: Sequence[PlanSpec]) -> list[Change]:
+    """Plans the file adds, changes or lacks; the file's default plan goes first.
+
+    Making the new default first means there is never a moment with two defaults or, when
+    the file has one, with none.
+    """
+    changes: list[Change] = []
+    have = {p.key: p for p in current}
+    for want in sorted(desired, key=lambda p: (not p.is_default, p.key)):
+        now = have.pop(want.key, None)
+        if now is None:
+            detail = f"+ plan {want.key} ({want.name}, {want.credits} credits per cycle)"
+            changes.append(Change(kind=ChangeKind.CREATE_PLAN, plan=want, detail=detail))
+        elif plan_data(now) != plan_data(want):
+            old, new = plan_data(now), plan_data(want)
+            differ = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+            what = ", ".join(f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in differ)
+            changes.append(
+                Change(kind=ChangeKind.UPDATE_PLAN, plan=want, detail=f"~ plan {want.key}: {what}")
+            )
+    for gone in (p for p in have.values() if p.is_active):
+        changes.append(Change(kind=ChangeKind.REMOVE_PLAN, plan=gone, detail=f"- plan {gone.key}"))
+    return changes

@@ -19,11 +19,12 @@ nothing, `capped` at most `rollover_cap`, `full` all of it. Carried credits expi
 end of the cycle they were carried into, and may be carried again; when the subscription
 ends, nothing is carried.
 
-**Changes.** Upgrading (a plan with more credits per cycle) takes effect now: on the same
-interval the period is kept and the difference of the two plans' cycle credits is granted
-at once, expiring with the current cycle; on another interval a new period starts now
-with the new plan's full cycle. Anything else (fewer credits, or a shorter interval) is a
-downgrade, scheduled for the end of the billing period. Cancelling ends the subscription
+**Changes.** Upgrading (another plan with more credits per cycle, or as many on a longer
+interval) takes effect now: on the same interval and cycle length the period is kept and
+the cycle is topped up to the new plan's credits at once (the difference to what the cycle
+has granted so far), expiring with it; otherwise a new period starts now with the new
+plan's full cycle. Anything else (fewer credits, a shorter interval, or the same plan on
+another interval) is scheduled for the end of the billing period. Cancelling ends the subscription
 at the end of its billing period; resuming undoes that. An ended subscription moves the
 account to the default plan (when there is one), whose first cycle starts at that end.
 """

@@ -112,10 +112,19 @@ class Books:
         if not force and (row.next_due_at is None or row.next_due_at > self.now):
             return None
         due, pins = plan_account(self.conn, row, self.now)
-        self._expire_holds(row, due, pins)
-        if row.renews_at is not None and row.renews_at <= self.now:
-            renewals.renew_due(self, row)
-            # The renewal expired the ended cycles' lots and granted new ones: plan again.
+        waiting = list(due.holds)
+
+        def expire_holds_until(at: datetime) -> None:
+            """Expire the holds due by `at`, so a boundary sees the pins live at it."""
+            while waiting and waiting[0].expires_at <= at:
+                self._expire_hold(row, waiting.pop(0), pins)
+
+        renewing = row.renews_at is not None and row.renews_at <= self.now
+        if renewing:
+            renewals.renew_due(self, row, expire_holds_until)
+        expire_holds_until(self.now)
+        if renewing:
+            # The renewals expired the ended cycles' lots and granted new ones: plan again.
             due = replace(plan_account(self.conn, row, self.now)[0], holds=due.holds)
         for expiry in due.lots:
             self.expire_lot(row, expiry.lot, expiry.units, expiry.effective_at)
@@ -125,26 +134,26 @@ class Books:
             lower_next_due_at(row, row.renews_at)
         return due
 
-    def _expire_holds(
-        self, row: AccountRow, due: Due, pins: dict[HoldId, dict[LotId, int]]
+    def _expire_hold(
+        self, row: AccountRow, hold: Hold, pins: dict[HoldId, dict[LotId, int]]
     ) -> None:
-        for hold in due.holds:
-            held = tuple(
-                LotMove(lot_id=lot_id, amount=ZERO, held=Credits(-units))
-                for lot_id, units in sorted(pins[hold.id].items())
-            )
-            self.post(
-                row,
-                kind=EntryKind.EXPIRE,
-                held_delta=-hold.amount.units,
-                moves=held,
-                hold_id=hold.id,
-                member_id=hold.member_id,
-                feature=hold.feature,
-                effective_at=hold.expires_at,
-            )
-            hold_rows.end_hold(self.conn, hold.id, HoldStatus.EXPIRED, None, hold.expires_at)
-            self.tally.holds_expired += 1
+        """Write a hold's expiry, dated at its ttl: its pins return to the lots."""
+        held = tuple(
+            LotMove(lot_id=lot_id, amount=ZERO, held=Credits(-units))
+            for lot_id, units in sorted(pins[hold.id].items())
+        )
+        self.post(
+            row,
+            kind=EntryKind.EXPIRE,
+            held_delta=-hold.amount.units,
+            moves=held,
+            hold_id=hold.id,
+            member_id=hold.member_id,
+            feature=hold.feature,
+            effective_at=hold.expires_at,
+        )
+        hold_rows.end_hold(self.conn, hold.id, HoldStatus.EXPIRED, None, hold.expires_at)
+        self.tally.holds_expired += 1
 
     def expire_lot(self, row: AccountRow, lot: Lot, units: int, effective_at: datetime) -> Entry:
         """Write the one expire entry of a lot: its whole remainder leaves, dated at its expiry."""
@@ -265,8 +274,6 @@ class Books:
             row.period_spent += cost.units
             row.period_tokens += tokens
             row.tokens_used += tokens
-        elif kind is EntryKind.REFUND:
-            row.period_spent = max(0, row.period_spent - amount)
         lot_rows.apply_moves(self.conn, moves)
         entry = Entry(
             id=EntryId(0),

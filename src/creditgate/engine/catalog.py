@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 from creditgate.domain.amounts import Credits
 from creditgate.domain.catalog import Catalog, Change, ChangeKind, FeatureSpec, plan_changes
 from creditgate.domain.errors import FeatureExists, FeatureNotFound, InvalidInput
+from creditgate.domain.plans import PlanSpec, plan_data
 from creditgate.domain.pricing import (
     Feature,
     Price,
@@ -24,7 +25,9 @@ from creditgate.domain.pricing import (
     quote,
     select_price,
 )
+from creditgate.engine import plans
 from creditgate.storage import catalog as rows
+from creditgate.storage import plans as plan_rows
 
 WELCOME = "welcome_credits"
 """The catalog setting that holds the welcome credits (in units) of every new account."""
@@ -212,7 +215,12 @@ def current_catalog(conn: Connection, at: datetime) -> Catalog:
             )
         )
     return Catalog(
-        features=tuple(sorted(features, key=lambda f: f.key)), welcome=welcome_credits(conn)
+        features=tuple(sorted(features, key=lambda f: f.key)),
+        welcome=welcome_credits(conn),
+        plans=tuple(
+            p.spec()
+            for p in sorted(plan_rows.list_plans(conn, active_only=False), key=lambda p: p.key)
+        ),
     )
 
 
@@ -230,6 +238,9 @@ def apply(
 
 def _make(conn: Connection, now: datetime, change: Change) -> None:
     feature = change.feature
+    if change.plan is not None:
+        _make_plan(conn, now, change.kind, change.plan)
+        return
     if change.kind is ChangeKind.SET_WELCOME:
         units = None if change.welcome is None else str(change.welcome.units)
         rows.set_setting(conn, WELCOME, units)
@@ -252,3 +263,20 @@ def _make(conn: Connection, now: datetime, change: Change) -> None:
         set_price(conn, now, feature.key, change.price, model=change.model, effective_from=None)
     else:
         set_price(conn, now, feature.key, None, model=change.model, effective_from=None)
+
+
+def _make_plan(conn: Connection, now: datetime, kind: ChangeKind, spec: PlanSpec) -> None:
+    if kind is ChangeKind.CREATE_PLAN:
+        plans.create_plan(conn, now, spec)
+    elif kind is ChangeKind.UPDATE_PLAN:
+        data = plan_data(spec)
+        data.setdefault("description", None)
+        data.setdefault("currency", "usd")
+        data.setdefault("cycle", "month")
+        data.setdefault("rollover", "none")
+        data.setdefault("rollover_cap", None)
+        data.setdefault("active", True)
+        data.setdefault("default", False)
+        plans.update_plan(conn, now, spec.key, data)
+    else:
+        plans.remove_plan(conn, now, spec.key)

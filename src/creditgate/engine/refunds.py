@@ -51,6 +51,9 @@ def refund(
         reason=reason,
     )
     count_spend(books, row, spend.member_id, -units)
+    if row.period_started_at is not None and spend.created_at >= row.period_started_at:
+        # A refund gives back usage of the period its spend was counted in, and no other.
+        row.period_spent = max(0, row.period_spent - units)
     return Receipt(entry=entry, balance=books.balance(row))
 
 

@@ -11,6 +11,7 @@ Each cycle's grant is claimed in `plan_cycles` by (subscription, cycle index) in
 transaction as its entry, so no two runners grant one cycle twice.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -115,10 +116,18 @@ def grant_cycle(
     books.tally.cycles_granted += 1
 
 
-def grant_extra(
-    books: "Books", row: AccountRow, sub: SubscriptionRow, plan: Plan, units: int
-) -> None:
-    """Grant an upgrade's difference now, expiring with the current cycle."""
+def grant_difference(books: "Books", row: AccountRow, sub: SubscriptionRow, plan: Plan) -> None:
+    """Top the current cycle up to what `plan` grants per cycle, now, expiring with it.
+
+    The difference is to what this cycle has granted so far (recorded on its claim), not to
+    the old plan as it stands now: a plan edited since, or two upgrades in one cycle, never
+    grant more than the new plan's cycle.
+    """
+    granted = rows.cycle_credits(books.conn, sub)
+    units = plan.credits.units - granted
+    if units <= 0:
+        return
+    rows.add_cycle_credits(books.conn, sub, units)
     meta = {"plan": plan.key, "subscription_id": sub.pk, "cycle": sub.cycle_index}
     books.grant_lot(
         row,
@@ -165,8 +174,14 @@ def fall_back(books: "Books", row: AccountRow, at: datetime) -> SubscriptionRow 
     return start(books, row, plan_pk=pk, plan=plan, interval=plan.intervals()[0], at=at)
 
 
-def renew_due(books: "Books", row: AccountRow) -> None:
-    """Walk every cycle boundary that has passed, in order, once each."""
+def renew_due(
+    books: "Books", row: AccountRow, expire_holds_until: Callable[[datetime], None]
+) -> None:
+    """Walk every cycle boundary that has passed, in order, once each.
+
+    Before each boundary, `expire_holds_until(boundary)` writes the holds that had expired
+    by then: a boundary sees the pins that were live at it, however late it is walked.
+    """
     sub = rows.live_subscription(books.conn, row.pk, row.account.id)
     plans = PlanBook(books)
     for _ in range(CATCH_UP_CYCLES_MAX):
@@ -176,6 +191,7 @@ def renew_due(books: "Books", row: AccountRow) -> None:
         if sub.cycle_ends_at > books.now:
             row.renews_at = sub.cycle_ends_at
             return
+        expire_holds_until(sub.cycle_ends_at)
         sub = _turn(books, row, sub, plans)
     raise AssertionError("a renewal catches up at most CATCH_UP_CYCLES_MAX cycles")
 

@@ -5,7 +5,8 @@ the account is (the rules are in `creditgate.domain.plans`):
 
 - on no plan, or on the default plan: the new plan starts now with its first cycle;
 - on the same plan and interval: nothing changes, except that a pending cancellation or
-  downgrade is dropped (the account stays);
+  downgrade is dropped (the account stays); on the same plan and another interval, the
+  interval changes at the end of the billing period;
 - an upgrade takes effect now, a downgrade at the end of the billing period.
 
 Every change runs under the account's lock, after whatever was due on it was written.
@@ -61,17 +62,18 @@ def subscribe(
     current = renewals.PlanBook(books)[sub.plan_pk]
     if sub.plan_pk == plan_pk and sub.interval is chosen:
         sub.cancel_at_period_end, sub.next_plan_pk, sub.next_interval = False, None, None
+    elif sub.plan_pk == plan_pk:
+        # The same plan on another interval is a billing change: at the period's end.
+        sub.cancel_at_period_end, sub.next_plan_pk, sub.next_interval = False, plan_pk, chosen
     elif current.is_default:
         renewals.end(books, row, sub, now)
         return _receipt(books, row, _start(books, row, plan_pk, plan, chosen))
     elif not is_upgrade(current, sub.interval, plan, chosen):
         sub.cancel_at_period_end, sub.next_plan_pk, sub.next_interval = False, plan_pk, chosen
     elif chosen is sub.interval and plan.cycle_months(chosen) == sub.cycle_months:
-        extra = plan.credits.units - current.credits.units
         sub.plan_pk = plan_pk
         sub.cancel_at_period_end, sub.next_plan_pk, sub.next_interval = False, None, None
-        if extra > 0:
-            renewals.grant_extra(books, row, sub, plan, extra)
+        renewals.grant_difference(books, row, sub, plan)
     else:
         renewals.end(books, row, sub, now)
         return _receipt(books, row, _start(books, row, plan_pk, plan, chosen))

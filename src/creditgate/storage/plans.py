@@ -283,3 +283,22 @@ def cycle_lots(conn: Connection, account_pk: int, ends_at: datetime) -> list[Lot
         .order_by(lots.c.id)
     )
     return [lot_from_row(row) for row in conn.execute(stmt)]
+
+
+def _cycle_key(sub: SubscriptionRow) -> Any:
+    return (plan_cycles.c.subscription_id == sub.pk) & (
+        plan_cycles.c.cycle_index == sub.cycle_index
+    )
+
+
+def cycle_credits(conn: Connection, sub: SubscriptionRow) -> int:
+    """What the subscription's current cycle has granted so far (carried credits aside)."""
+    stmt = select(plan_cycles.c.credits).where(_cycle_key(sub))
+    return int(conn.execute(stmt).scalar_one())
+
+
+def add_cycle_credits(conn: Connection, sub: SubscriptionRow, units: int) -> None:
+    """Record an upgrade's top-up on the current cycle's claim."""
+    conn.execute(
+        update(plan_cycles).where(_cycle_key(sub)).values(credits=plan_cycles.c.credits + units)
+    )
