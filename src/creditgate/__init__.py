@@ -12,7 +12,7 @@ the errors. Everything else is internal.
 from importlib.metadata import version
 
 from creditgate.client import AsyncClient, Client
-from creditgate.domain.accounts import Account, Member, OwnerKind
+from creditgate.domain.accounts import Account, CapPeriod, Member, OwnerKind
 from creditgate.domain.amounts import SCALE, Credits
 from creditgate.domain.catalog import Catalog, Change, ChangeKind, FeatureSpec
 from creditgate.domain.entries import Entry, EntryKind, LotMove
@@ -85,6 +85,7 @@ __all__ = [
     "AccountNotFound",
     "AsyncClient",
     "Balance",
+    "CapPeriod",
     "Catalog",
     "Change",
     "ChangeKind",

@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from creditgate.domain.accounts import Account, Member, OwnerKind
+from creditgate.domain.accounts import Account, CapPeriod, Member, OwnerKind
 from creditgate.domain.amounts import AmountLike, Credits
 from creditgate.domain.catalog import Catalog, Change
 from creditgate.domain.entries import Entry, EntryKind
@@ -85,7 +85,12 @@ class Ledger(Protocol):
         ...
 
     def add_member(
-        self, account_id: str, member_id: str, *, spend_cap: AmountLike | None = None
+        self,
+        account_id: str,
+        member_id: str,
+        *,
+        spend_cap: AmountLike | None = None,
+        cap_period: CapPeriod | str | None = None,
     ) -> Member:
         """Let `member_id` spend from an organization's wallet, up to an optional cap."""
         ...

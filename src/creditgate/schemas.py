@@ -22,7 +22,7 @@ from pydantic import (
     computed_field,
 )
 
-from creditgate.domain.accounts import Account, Member, OwnerKind
+from creditgate.domain.accounts import Account, CapPeriod, Member, OwnerKind
 from creditgate.domain.amounts import Credits
 from creditgate.domain.catalog import Change, ChangeKind
 from creditgate.domain.entries import Entry, EntryKind, LotMove
@@ -259,6 +259,8 @@ class MemberOut(Out):
     member_id: str = Field(examples=["user_7"])
     spend_cap: WireCredits | None
     spent: WireCredits
+    cap_period: CapPeriod | None
+    period_started_at: datetime | None
 
 
 class PeriodUsageOut(Out):
@@ -650,10 +652,17 @@ class MemberIn(In):
     """Let a person spend from the organization's wallet, up to an optional cap."""
 
     model_config = ConfigDict(
-        extra="forbid", strict=True, json_schema_extra={"examples": [{"spend_cap": "40"}]}
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [{"spend_cap": "40"}, {"spend_cap": "40", "cap_period": "month"}]
+        },
     )
 
     spend_cap: WireCredits | None = None
+    cap_period: str | None = Field(
+        default=None, description="Count the cap per calendar `month` or per plan `cycle`."
+    )
 
 
 class GrantIn(In):

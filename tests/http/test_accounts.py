@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from creditgate import Engine
+from creditgate import Credits, Engine
 from creditgate.schemas import (
     AccountOut,
     BalanceOut,
@@ -221,8 +221,28 @@ def test_add_member_lets_a_person_spend_up_to_a_cap(service: Service) -> None:
         "member_id": person,
         "spend_cap": "40",
         "spent": "0",
+        "cap_period": None,
+        "period_started_at": None,
     }
     assert [(m.member_id, str(m.spend_cap)) for m in engine.members(org)] == [(person, "40")]
+
+
+def test_add_member_caps_a_person_per_month(service: Service) -> None:
+    engine, http, keys = service.engine, service.http, service.keys
+    person = fresh_id("user")
+    org = fresh_id("org")
+    organization(engine, org, 100)
+
+    response = http.put(
+        f"/v1/accounts/{org}/members/{person}",
+        json={"spend_cap": "40", "cap_period": "month"},
+        headers=keys.header("write"),
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["cap_period"] == "month"
+    (member,) = engine.members(org)
+    assert (member.cap_period, member.spend_cap) == ("month", Credits.parse(40))
 
 
 def test_add_member_answers_422_on_a_persons_account(service: Service) -> None:

@@ -1,5 +1,7 @@
 """Organization members: they spend from the organization's wallet, within an optional cap."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from creditgate import (
@@ -223,3 +225,83 @@ def test_hold_by_member_past_its_ttl_no_longer_counts_against_the_cap(
 
     assert receipt.credits_remaining == credits(10 - 5)
     assert engine.verify().is_clean
+
+
+# Caps per period
+
+
+def test_monthly_cap_starts_again_with_the_calendar_month(
+    engine: Engine, clock: ManualClock
+) -> None:
+    """START is Jan 1: 8 of a cap of 10 spent in January leaves 2; February starts at 0."""
+    organization(engine, "org_1", 100)
+    engine.add_member("org_1", "alice", spend_cap=10, cap_period="month")
+    engine.charge("org_1", 8, member_id="alice")
+
+    with pytest.raises(MemberCapExceeded):
+        engine.charge("org_1", 3, member_id="alice")
+    clock.set(datetime(2026, 2, 1, tzinfo=UTC))
+    engine.charge("org_1", 9, member_id="alice")
+
+    (alice,) = engine.members("org_1")
+    assert (alice.spent, alice.period_started_at) == (credits(9), datetime(2026, 2, 1, tzinfo=UTC))
+    assert engine.balance("org_1").balance == credits(100 - 8 - 9)
+
+
+def test_members_show_nothing_spent_once_the_period_has_turned(
+    engine: Engine, clock: ManualClock
+) -> None:
+    organization(engine, "org_1", 100)
+    engine.add_member("org_1", "alice", spend_cap=10, cap_period="month")
+    engine.charge("org_1", 8, member_id="alice")
+
+    clock.set(datetime(2026, 3, 15, tzinfo=UTC))
+
+    (alice,) = engine.members("org_1")
+    assert alice.spent == credits(0)
+
+
+def test_cycle_cap_starts_again_with_the_plan_cycle(engine: Engine, clock: ManualClock) -> None:
+    """The plan's cycle starts Jan 1 12:00 and turns Feb 1 12:00: not at midnight."""
+    engine.create_plan("team", name="Team", credits=100, prices={"month": 4900})
+    engine.create_account("org_1", owner_kind="organization")
+    engine.subscribe("org_1", "team")
+    engine.add_member("org_1", "alice", spend_cap=10, cap_period="cycle")
+    engine.charge("org_1", 10, member_id="alice")
+
+    clock.set(datetime(2026, 2, 1, 6, tzinfo=UTC))
+    with pytest.raises(MemberCapExceeded):
+        engine.charge("org_1", 1, member_id="alice")
+    clock.set(datetime(2026, 2, 1, 12, tzinfo=UTC))
+    engine.charge("org_1", 10, member_id="alice")
+
+    (alice,) = engine.members("org_1")
+    assert alice.spent == credits(10)
+    assert engine.verify().is_clean
+
+
+def test_refund_of_an_earlier_month_gives_nothing_back_to_this_months_cap(
+    engine: Engine, clock: ManualClock
+) -> None:
+    organization(engine, "org_1", 100)
+    engine.add_member("org_1", "alice", spend_cap=10, cap_period="month")
+    january = engine.charge("org_1", 6, member_id="alice").entry
+    clock.set(datetime(2026, 2, 1, tzinfo=UTC))
+    engine.charge("org_1", 7, member_id="alice")
+
+    engine.refund(january.id)
+
+    (alice,) = engine.members("org_1")
+    assert alice.spent == credits(7)
+    with pytest.raises(MemberCapExceeded):
+        engine.charge("org_1", 4, member_id="alice")
+
+
+def test_add_member_refuses_a_cap_period_without_a_cap(engine: Engine) -> None:
+    organization(engine, "org_1", 10)
+
+    with pytest.raises(InvalidInput) as refused:
+        engine.add_member("org_1", "alice", cap_period="month")
+
+    assert refused.value.field == "cap_period"
+    assert engine.members("org_1") == ()

@@ -356,12 +356,14 @@ def update_account(
     )
 
 
-def add_member(account_id: str, member_id: str, *, spend_cap: AmountLike | None) -> Call[Member]:
+def add_member(
+    account_id: str, member_id: str, *, spend_cap: AmountLike | None, cap_period: object
+) -> Call[Member]:
     """`PUT /v1/accounts/{account_id}/members/{member_id}`."""
     return Call(
         method="PUT",
         path=f"/v1/accounts/{_account(account_id)}/members/{_account(member_id, 'member_id')}",
-        body=_body(spend_cap=_maybe_amount(spend_cap, "spend_cap")),
+        body=_body(spend_cap=_maybe_amount(spend_cap, "spend_cap"), cap_period=cap_period),
         read=_one(MemberOut, Member),
     )
 

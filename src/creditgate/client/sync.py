@@ -12,7 +12,7 @@ import httpx
 
 from creditgate.client import attempts, calls
 from creditgate.client.calls import Call
-from creditgate.domain.accounts import Account, Member, OwnerKind
+from creditgate.domain.accounts import Account, CapPeriod, Member, OwnerKind
 from creditgate.domain.amounts import AmountLike, Credits
 from creditgate.domain.catalog import Catalog, Change
 from creditgate.domain.entries import Entry, EntryKind
@@ -165,10 +165,17 @@ class Client:
         )
 
     def add_member(
-        self, account_id: str, member_id: str, *, spend_cap: AmountLike | None = None
+        self,
+        account_id: str,
+        member_id: str,
+        *,
+        spend_cap: AmountLike | None = None,
+        cap_period: CapPeriod | str | None = None,
     ) -> Member:
         """Let `member_id` spend from an organization's wallet, up to an optional cap."""
-        return self._send(calls.add_member(account_id, member_id, spend_cap=spend_cap))
+        return self._send(
+            calls.add_member(account_id, member_id, spend_cap=spend_cap, cap_period=cap_period)
+        )
 
     def remove_member(self, account_id: str, member_id: str) -> None:
         """Stop `member_id` spending from the wallet."""

@@ -1,6 +1,6 @@
 """Accounts: wallets owned by a user or an organization."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -31,14 +31,37 @@ class Account:
     metadata: dict[str, Any]
 
 
+class CapPeriod(StrEnum):
+    """What a member's spending cap counts: a calendar month (UTC), or the plan's cycle."""
+
+    MONTH = "month"
+    CYCLE = "cycle"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Member:
-    """A person who spends from an organization's wallet, with an optional cap."""
+    """A person who spends from an organization's wallet, with an optional cap.
+
+    With a `cap_period`, `spent` counts the current period only (since
+    `period_started_at`) and starts again from zero with the next one; without one, the cap
+    counts everything the member ever spent.
+    """
 
     account_id: AccountId
     member_id: str
     spend_cap: Credits | None
     spent: Credits
+    cap_period: CapPeriod | None = None
+    period_started_at: datetime | None = None
+
+    def as_of(self, period_start: datetime | None) -> "Member":
+        """This member as seen in the period starting at `period_start`.
+
+        A period that has turned shows nothing spent yet.
+        """
+        if self.cap_period is None or self.period_started_at == period_start:
+            return self
+        return replace(self, spent=Credits(0), period_started_at=period_start)
 
 
 def check_account_id(value: object, *, field: str = "account_id") -> AccountId:

@@ -19,9 +19,17 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
-from creditgate.domain.accounts import Account, Member, OwnerKind, check_account_id, check_floor
+from creditgate.domain.accounts import (
+    Account,
+    CapPeriod,
+    Member,
+    OwnerKind,
+    check_account_id,
+    check_floor,
+)
 from creditgate.domain.amounts import SCALE, AmountLike, Credits
 from creditgate.domain.entries import Entry, EntryKind
 from creditgate.domain.errors import (
@@ -59,6 +67,7 @@ from creditgate.engine.catalog_verbs import CatalogVerbs
 from creditgate.engine.clock import Clock, ManualClock, SystemClock
 from creditgate.engine.idempotency import once
 from creditgate.engine.key_verbs import KeyVerbs
+from creditgate.engine.members import cap_period_start
 from creditgate.engine.plan_verbs import PlanVerbs, read_fresh
 from creditgate.engine.sweeper import expire
 from creditgate.engine.usage import Call, End, check_latency, read_call, record_refusal
@@ -67,7 +76,7 @@ from creditgate.engine.verify import verify
 from creditgate.holding import HeldWork
 from creditgate.settings import Settings
 from creditgate.storage import migrate
-from creditgate.storage.accounts import list_members
+from creditgate.storage.accounts import AccountRow, list_members
 from creditgate.storage.database import Database
 from creditgate.storage.entries import EntryFilter, find_entry
 from creditgate.storage.holds import count_pending, find_hold
@@ -213,19 +222,31 @@ class Engine(CatalogVerbs, UsageVerbs, KeyVerbs, PlanVerbs):
             )
 
     def add_member(
-        self, account_id: str, member_id: str, *, spend_cap: AmountLike | None = None
+        self,
+        account_id: str,
+        member_id: str,
+        *,
+        spend_cap: AmountLike | None = None,
+        cap_period: CapPeriod | str | None = None,
     ) -> Member:
         """Let `member_id` spend from an organization's wallet, up to an optional cap.
 
+        The cap counts everything the member spends, or with `cap_period` what they spend
+        per calendar `month` or per plan `cycle` (starting again with each).
+
         Raises:
             AccountNotFound: no account has this id.
-            InvalidInput: not an organization's account, or a bad member id or cap.
+            InvalidInput: not an organization's account, a bad member id or cap, or a
+                period without a cap.
         """
         checked = check_account_id(account_id)
         member = check_account_id(member_id, field="member_id")
         cap = None if spend_cap is None else Credits.parse(spend_cap, field="spend_cap")
+        period = None if cap_period is None else _enum(CapPeriod, cap_period, "cap_period")
+        if period is not None and cap is None:
+            raise InvalidInput(field="cap_period", reason="a cap period needs a spend_cap")
         with transaction(self.db, self.clock) as books:
-            return accounts.add_member(books, books.lock(checked), member, cap)
+            return accounts.add_member(books, books.lock(checked), member, cap, period)
 
     def remove_member(self, account_id: str, member_id: str) -> None:
         """Stop `member_id` spending from the wallet.
@@ -240,11 +261,14 @@ class Engine(CatalogVerbs, UsageVerbs, KeyVerbs, PlanVerbs):
             accounts.remove_member(books, books.lock(checked), member)
 
     def members(self, account_id: str) -> tuple[Member, ...]:
-        """The members of an organization's wallet, by id."""
-        with self.db.read() as conn:
+        """The members of an organization's wallet, by id, with what they spent this period."""
+
+        def read(conn: Connection, row: AccountRow, now: datetime) -> tuple[Member, ...]:
             return tuple(
-                list_members(conn, history.open_account(conn, check_account_id(account_id)))
+                m.as_of(cap_period_start(row, m.cap_period, now)) for m in list_members(conn, row)
             )
+
+        return read_fresh(self.db, self.clock, account_id, read)
 
     def balance(self, account_id: str) -> Balance:
         """Balance, held and available credits now.

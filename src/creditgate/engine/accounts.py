@@ -4,7 +4,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from creditgate.domain.accounts import Account, Member, OwnerKind
+from creditgate.domain.accounts import Account, CapPeriod, Member, OwnerKind
 from creditgate.domain.amounts import Credits
 from creditgate.domain.errors import InvalidInput, MemberNotFound
 from creditgate.domain.ids import AccountId
@@ -13,6 +13,7 @@ from creditgate.engine import renewals
 from creditgate.engine.books import Books
 from creditgate.engine.catalog import welcome_credits
 from creditgate.engine.grants import grant
+from creditgate.engine.members import cap_period_start
 from creditgate.storage import accounts as rows
 
 
@@ -91,7 +92,11 @@ def update(
 
 
 def add_member(
-    books: Books, row: rows.AccountRow, member_id: str, spend_cap: Credits | None
+    books: Books,
+    row: rows.AccountRow,
+    member_id: str,
+    spend_cap: Credits | None,
+    cap_period: CapPeriod | None,
 ) -> Member:
     """Let a person spend from an organization's wallet (or change their cap).
 
@@ -102,7 +107,8 @@ def add_member(
         raise InvalidInput(field="account_id", reason="only an organization's account has members")
     if spend_cap is not None and spend_cap.units < 0:
         raise InvalidInput(field="spend_cap", reason="must not be negative")
-    return rows.upsert_member(books.conn, row, member_id, spend_cap, books.now)
+    member = rows.upsert_member(books.conn, row, member_id, spend_cap, cap_period, books.now)
+    return member.as_of(cap_period_start(row, member.cap_period, books.now))
 
 
 def remove_member(books: Books, row: rows.AccountRow, member_id: str) -> None:

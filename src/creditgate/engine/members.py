@@ -1,11 +1,27 @@
 """Organization members: who may spend from an organization's wallet, and how much."""
 
+from datetime import datetime
+
+from creditgate.domain.accounts import CapPeriod
 from creditgate.domain.amounts import Credits
 from creditgate.domain.errors import MemberCapExceeded, MemberNotFound
 from creditgate.domain.holds import HoldStatus
+from creditgate.domain.plans import month_start
 from creditgate.engine.books import Books
 from creditgate.storage.accounts import AccountRow, add_member_spent, find_member
 from creditgate.storage.holds import pending_holds
+
+
+def cap_period_start(row: AccountRow, period: CapPeriod | None, now: datetime) -> datetime | None:
+    """Where the member's current cap period began: None for a cap over all time.
+
+    A `cycle` cap follows the account's plan cycle, or the calendar month on no plan.
+    """
+    if period is None:
+        return None
+    if period is CapPeriod.CYCLE and row.renews_at is not None:
+        return row.period_started_at
+    return month_start(now)
 
 
 def check_member_spend(
@@ -22,9 +38,10 @@ def check_member_spend(
     """
     if member_id is None:
         return
-    member = find_member(books.conn, row, member_id)
-    if member is None:
+    found = find_member(books.conn, row, member_id)
+    if found is None:
         raise MemberNotFound(member_id)
+    member = found.as_of(cap_period_start(row, found.cap_period, books.now))
     if member.spend_cap is None:
         return
     holding = sum(
@@ -38,7 +55,25 @@ def check_member_spend(
         raise MemberCapExceeded(required=Credits(units), available=Credits(max(0, left)))
 
 
-def count_spend(books: Books, row: AccountRow, member_id: str | None, units: int) -> None:
-    """Add a spend (or, negative, a refund) to the member's running total."""
-    if member_id is not None and units:
-        add_member_spent(books.conn, row, member_id, units)
+def count_spend(
+    books: Books,
+    row: AccountRow,
+    member_id: str | None,
+    units: int,
+    *,
+    spent_at: datetime | None = None,
+) -> None:
+    """Add a spend (or, negative, a refund of one made at `spent_at`) to the member's total.
+
+    A per-period total starts again in each period; a refund of a spend from an earlier
+    period gives nothing back to the current one.
+    """
+    if member_id is None or not units:
+        return
+    member = find_member(books.conn, row, member_id)
+    if member is None:
+        return
+    start = cap_period_start(row, member.cap_period, books.now)
+    if start is not None and spent_at is not None and spent_at < start:
+        return
+    add_member_spent(books.conn, row, member_id, units, start)

@@ -50,7 +50,7 @@ def refund(
         feature=spend.feature,
         reason=reason,
     )
-    count_spend(books, row, spend.member_id, -units)
+    count_spend(books, row, spend.member_id, -units, spent_at=spend.created_at)
     if row.period_started_at is not None and spend.created_at >= row.period_started_at:
         # A refund gives back usage of the period its spend was counted in, and no other.
         row.period_spent = max(0, row.period_spent - units)

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, case, select, update
 
-from creditgate.domain.accounts import Account, Member, OwnerKind
+from creditgate.domain.accounts import Account, CapPeriod, Member, OwnerKind
 from creditgate.domain.amounts import Credits
 from creditgate.domain.ids import AccountId
 from creditgate.storage.dialects import insert_if_absent
@@ -197,21 +197,38 @@ def due_account_pks(conn: Connection, now: datetime, after_pk: int, limit: int) 
 def _member(account_id: AccountId, row: Row[Any]) -> Member:
     cap = None if row.spend_cap is None else Credits(row.spend_cap)
     return Member(
-        account_id=account_id, member_id=row.member_id, spend_cap=cap, spent=Credits(row.spent)
+        account_id=account_id,
+        member_id=row.member_id,
+        spend_cap=cap,
+        spent=Credits(row.spent),
+        cap_period=None if row.cap_period is None else CapPeriod(row.cap_period),
+        period_started_at=row.period_started_at,
     )
 
 
 def upsert_member(
-    conn: Connection, row: AccountRow, member_id: str, spend_cap: Credits | None, now: datetime
+    conn: Connection,
+    row: AccountRow,
+    member_id: str,
+    spend_cap: Credits | None,
+    cap_period: CapPeriod | None,
+    now: datetime,
 ) -> Member:
-    """Add a member, or change an existing member's cap."""
+    """Add a member, or change an existing member's cap and what it counts."""
     cap = None if spend_cap is None else spend_cap.units
-    values = {"account_id": row.pk, "member_id": member_id, "spend_cap": cap, "spent": 0}
+    period = None if cap_period is None else cap_period.value
+    values = {
+        "account_id": row.pk,
+        "member_id": member_id,
+        "spend_cap": cap,
+        "spent": 0,
+        "cap_period": period,
+    }
     if not insert_if_absent(conn, members, {**values, "created_at": now}):
         conn.execute(
             update(members)
             .where(members.c.account_id == row.pk, members.c.member_id == member_id)
-            .values(spend_cap=cap)
+            .values(spend_cap=cap, cap_period=period)
         )
     found = find_member(conn, row, member_id)
     assert found is not None
@@ -237,11 +254,21 @@ def delete_member(conn: Connection, row: AccountRow, member_id: str) -> bool:
     return conn.execute(stmt).rowcount == 1
 
 
-def add_member_spent(conn: Connection, row: AccountRow, member_id: str, units: int) -> None:
-    """Count a member's spend against their cap (negative for a refund, never below zero)."""
-    spent = members.c.spent + units
+def add_member_spent(
+    conn: Connection, row: AccountRow, member_id: str, units: int, period_start: datetime | None
+) -> None:
+    """Count a member's spend against their cap (negative for a refund, never below zero).
+
+    With a `period_start`, a total kept for an earlier period starts again from zero.
+    """
+    spent: Any = members.c.spent + units
+    values: dict[str, Any] = {}
+    if period_start is not None:
+        same = members.c.period_started_at == period_start
+        spent = case((same, spent), else_=units)
+        values["period_started_at"] = period_start
     conn.execute(
         update(members)
         .where(members.c.account_id == row.pk, members.c.member_id == member_id)
-        .values(spent=case((spent < 0, 0), else_=spent))
+        .values(spent=case((spent < 0, 0), else_=spent), **values)
     )

@@ -148,7 +148,12 @@ def add_member(
 ) -> MemberOut:
     """Let a person spend from the organization's wallet, up to an optional cap."""
     return MemberOut.of(
-        engine.add_member(reach(key, account_id), member_id, spend_cap=body.spend_cap)
+        engine.add_member(
+            reach(key, account_id),
+            member_id,
+            spend_cap=body.spend_cap,
+            cap_period=body.cap_period,
+        )
     )
 
 
