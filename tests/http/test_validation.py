@@ -79,6 +79,9 @@ WRONG_TYPES = [
     ("POST /v1/features/{feature}/prices", "rule", "flat"),
     ("POST /v1/features/{feature}/prices/retire", "model", 5),
     ("POST /v1/quote", "at", "tomorrow"),
+    ("POST /v1/plans", "prices", ["month", 1500]),
+    ("PATCH /v1/plans/{plan}", "is_active", "no"),
+    ("POST /v1/accounts/{account_id}/subscription", "plan", 5),
 ]
 """One field of each body given a value of the wrong JSON type."""
 

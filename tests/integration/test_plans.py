@@ -106,7 +106,7 @@ def test_create_plan_refuses_a_bad_field_and_stores_nothing(engine: Engine) -> N
     with pytest.raises(InvalidInput) as raised:
         engine.create_plan("pro", name="Pro", credits=100, rollover="capped")
 
-    assert raised.value.field == "plan.rollover_cap"
+    assert raised.value.field == "rollover_cap"
     assert engine.plans(include_inactive=True) == ()
 
 
@@ -188,7 +188,7 @@ def test_update_plan_refuses_a_bad_value_and_changes_nothing(engine: Engine) -> 
     with pytest.raises(InvalidInput) as uncapped:
         engine.update_plan("pro", rollover_cap=50)
 
-    assert (negative.value.field, uncapped.value.field) == ("plan.credits", "plan.rollover_cap")
+    assert (negative.value.field, uncapped.value.field) == ("credits", "rollover_cap")
     assert engine.get_plan("pro") == before
 
 

@@ -272,3 +272,25 @@ def test_verify_reports_a_spend_of_an_expired_lot(
 
     assert _checks(report) == {"expired_lot_never_spent"}
     assert _accounts(report) == {"user_3"}
+
+
+def test_verify_reports_a_renewal_the_account_does_not_schedule(
+    engine: Engine, clock: ManualClock, database: Database
+) -> None:
+    """An account whose `renews_at` drifted from its subscription's cycle end would be
+    renewed late or never: verify names it."""
+    engine.create_plan("basic", name="Basic", credits=500, prices={"month": 1500})
+    engine.create_account("user_9")
+    engine.subscribe("user_9", "basic")
+    clock.advance(timedelta(days=40))
+    engine.expire()
+    assert engine.verify().problems == ()
+
+    _plant(
+        database,
+        "UPDATE accounts SET renews_at = NULL, next_due_at = NULL WHERE external_id = 'user_9'",
+    )
+    report = engine.verify()
+
+    assert _checks(report) == {"renewal_is_scheduled"}
+    assert _accounts(report) == {"user_9"}

@@ -40,7 +40,7 @@ from creditgate.domain.amounts import Credits
 from creditgate.domain.errors import InvalidInput
 from creditgate.domain.ids import AccountId
 from creditgate.domain.limits import PLAN_PRICE_MINOR_MAX
-from creditgate.domain.pricing import check_label, refuse_unknown
+from creditgate.domain.pricing import check_label
 
 PLAN_KEY = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 
@@ -240,15 +240,20 @@ def _enum_field(enum: type[Rollover] | type[Cycle], value: object, field: str) -
     return value
 
 
+def _at(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
 def _prices(value: object, where: str) -> dict[Interval, int]:
     if not isinstance(value, Mapping):
-        raise InvalidInput(field=where, reason="a table of interval = price in minor units")
+        reason = "a table of interval = price in minor units"
+        raise InvalidInput(field=where, reason=reason)
     prices: dict[Interval, int] = {}
     for name, amount in value.items():
-        interval = check_interval(name, field=f"{where}.{name}")
+        interval = check_interval(name, field=_at(where, str(name)))
         if type(amount) is not int or not 0 <= amount <= PLAN_PRICE_MINOR_MAX:
             reason = f"a whole number of minor units from 0 to {PLAN_PRICE_MINOR_MAX}"
-            raise InvalidInput(field=f"{where}.{name}", reason=reason)
+            raise InvalidInput(field=_at(where, str(name)), reason=reason)
         prices[interval] = amount
     return dict(sorted(prices.items(), key=lambda item: item[0].months))
 
@@ -268,47 +273,51 @@ _PLAN_FIELDS = {
 }
 
 
-def parse_plan(data: Mapping[str, object], where: str = "plan") -> PlanSpec:
+def parse_plan(data: Mapping[str, object], where: str = "") -> PlanSpec:
     """A plan from its data form (a catalog file's `[[plans]]` table or a request body).
+
+    Fields are named as `where.field` (`plans[2].credits`), or bare with no `where`.
 
     Raises:
         InvalidInput: the first bad field, naming it.
     """
-    refuse_unknown(data, _PLAN_FIELDS, where)
-    key = check_plan_key(data.get("key"), field=f"{where}.key")
-    name = check_label(data.get("name"), field=f"{where}.name", required=True)
+    unknown = sorted(str(k) for k in data if k not in _PLAN_FIELDS)
+    if unknown:
+        raise InvalidInput(field=_at(where, unknown[0]), reason="is not a field here")
+    key = check_plan_key(data.get("key"), field=_at(where, "key"))
+    name = check_label(data.get("name"), field=_at(where, "name"), required=True)
     assert name is not None
-    credits = Credits.parse(data.get("credits"), field=f"{where}.credits")  # type: ignore[arg-type]
+    credits = Credits.parse(data.get("credits"), field=_at(where, "credits"))  # type: ignore[arg-type]
     if credits.units < 0:
-        raise InvalidInput(field=f"{where}.credits", reason="must not be negative")
+        raise InvalidInput(field=_at(where, "credits"), reason="must not be negative")
     currency = data.get("currency", "usd")
     if not isinstance(currency, str) or not re.fullmatch(r"[a-z]{3}", currency):
-        raise InvalidInput(field=f"{where}.currency", reason="a lowercase ISO 4217 code (usd)")
-    rollover = Rollover(_enum_field(Rollover, data.get("rollover", "none"), f"{where}.rollover"))
+        raise InvalidInput(field=_at(where, "currency"), reason="a lowercase ISO 4217 code (usd)")
+    rollover = Rollover(_enum_field(Rollover, data.get("rollover", "none"), _at(where, "rollover")))
     cap = None
     if rollover is Rollover.CAPPED:
-        cap = Credits.positive(data.get("rollover_cap"), field=f"{where}.rollover_cap")  # type: ignore[arg-type]
+        cap = Credits.positive(data.get("rollover_cap"), field=_at(where, "rollover_cap"))  # type: ignore[arg-type]
     elif data.get("rollover_cap") is not None:
         reason = "only a capped rollover has a cap"
-        raise InvalidInput(field=f"{where}.rollover_cap", reason=reason)
+        raise InvalidInput(field=_at(where, "rollover_cap"), reason=reason)
     flags = {}
     for flag, default in (("active", True), ("default", False)):
         value = data.get(flag, default)
         if type(value) is not bool:
-            raise InvalidInput(field=f"{where}.{flag}", reason="must be true or false")
+            raise InvalidInput(field=_at(where, flag), reason="must be true or false")
         flags[flag] = value
     if flags["default"] and not flags["active"]:
-        raise InvalidInput(field=f"{where}.default", reason="the default plan must be active")
+        raise InvalidInput(field=_at(where, "default"), reason="the default plan must be active")
     return PlanSpec(
         key=key,
         name=name,
-        description=check_label(data.get("description"), field=f"{where}.description"),
+        description=check_label(data.get("description"), field=_at(where, "description")),
         credits=credits,
-        prices=_prices(data.get("prices", {}), f"{where}.prices"),
+        prices=_prices(data.get("prices", {}), _at(where, "prices")),
         currency=currency,
         rollover=rollover,
         rollover_cap=cap,
-        cycle=Cycle(_enum_field(Cycle, data.get("cycle", "month"), f"{where}.cycle")),
+        cycle=Cycle(_enum_field(Cycle, data.get("cycle", "month"), _at(where, "cycle"))),
         is_active=flags["active"],
         is_default=flags["default"],
     )

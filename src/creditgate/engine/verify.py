@@ -115,3 +115,10 @@ def _check_rows(conn: Connection, report: Report) -> None:
             "expired_lot_leaves_once",
             f"lot {row.id}: {row.expiries} expire entries, {row.remaining} left",
         )
+    for row in audit.unscheduled_renewals(conn):
+        report(
+            row.account_id,
+            "renewal_is_scheduled",
+            f"subscription {row.id}: account renews at {row.renews_at}, due at "
+            f"{row.next_due_at}, but its cycle {row.cycle_index} ends otherwise",
+        )

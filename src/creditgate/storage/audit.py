@@ -9,7 +9,8 @@ from sqlalchemy import Connection, and_, case, func, or_, select
 
 from creditgate.domain.entries import HOLD_END_KINDS, SPEND_KINDS, EntryKind
 from creditgate.domain.holds import HoldStatus
-from creditgate.storage.tables import accounts, entries, entry_lots, holds, lots
+from creditgate.domain.plans import cycle_bounds
+from creditgate.storage.tables import accounts, entries, entry_lots, holds, lots, subscriptions
 
 
 def account_figures(conn: Connection) -> dict[int, Any]:
@@ -200,3 +201,26 @@ def lot_expiries(conn: Connection) -> list[Any]:
         .where(or_(expiries.c.expiries > 1, lots.c.remaining > 0))
     )
     return list(conn.execute(stmt))
+
+
+def unscheduled_renewals(conn: Connection) -> list[Any]:
+    """Live subscriptions whose account does not renew at the end of their current cycle.
+
+    Every renewal is found through the account's `renews_at` (and `next_due_at`): one that
+    disagrees with its subscription would be granted late, or never.
+    """
+    stmt = select(
+        subscriptions.c.id,
+        subscriptions.c.account_id,
+        subscriptions.c.anchor_at,
+        subscriptions.c.cycle_months,
+        subscriptions.c.cycle_index,
+        accounts.c.renews_at,
+        accounts.c.next_due_at,
+    ).join(accounts, accounts.c.id == subscriptions.c.account_id)
+    stale = []
+    for row in conn.execute(stmt.where(subscriptions.c.ended_at.is_(None))):
+        ends_at = cycle_bounds(row.anchor_at, row.cycle_months, row.cycle_index)[1]
+        if row.renews_at != ends_at or row.next_due_at is None or row.next_due_at > ends_at:
+            stale.append(row)
+    return stale
