@@ -2,8 +2,6 @@
 
 from datetime import timedelta
 
-import pytest
-
 from creditgate import (
     Account,
     AccountFrozen,
@@ -157,21 +155,19 @@ def test_charge_raises_equal_idempotency_conflict_when_the_key_was_used_for_anot
 
 
 @ON_SQLITE_ONLY
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the engine takes any printable idempotency key; the service reads it from a "
-        "header, which carries ASCII only, so the client refuses 'ключ-1' as InvalidInput"
-    ),
-)
-def test_charge_answers_equal_receipts_when_the_key_is_not_ascii(faces: Faces) -> None:
+def test_charge_raises_equal_invalid_input_when_the_key_is_not_ascii(faces: Faces) -> None:
+    """A header carries ASCII only, so no face takes a key the service could not be sent."""
     faces.arrange(_funded)
 
     embedded, remote = faces.each(
         lambda ledger: ledger.charge("user_1", 3, idempotency_key="ключ-1")
     )
 
-    assert embedded == remote
+    assert (
+        embedded
+        == remote
+        == InvalidInput(field="idempotency_key", reason="must be printable ASCII")
+    )
 
 
 def _hold_extend_settle(ledger: Ledger) -> tuple[Receipt, Receipt, Receipt, object]:
@@ -227,23 +223,17 @@ def test_settle_raises_equal_hold_not_pending_when_the_hold_was_released(faces: 
 
 
 @ON_SQLITE_ONLY
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "HoldIn.ttl_s is whole seconds: the engine holds for 1.5 s, the client refuses "
-        "with InvalidInput(ttl) because the service cannot be told a fraction of a second"
-    ),
-)
-def test_hold_answers_equal_receipts_when_the_ttl_has_a_fraction_of_a_second(
+def test_hold_raises_equal_invalid_input_when_the_ttl_has_a_fraction_of_a_second(
     faces: Faces,
 ) -> None:
+    """The service counts a ttl in whole seconds, and so does every face."""
     faces.arrange(_funded)
 
     embedded, remote = faces.each(
         lambda ledger: ledger.hold("user_1", 1, ttl=timedelta(seconds=1.5))
     )
 
-    assert embedded == remote
+    assert embedded == remote == InvalidInput(field="ttl", reason="whole seconds")
 
 
 @ON_SQLITE_ONLY

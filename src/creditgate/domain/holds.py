@@ -71,11 +71,16 @@ def check_pending(hold: Hold, now: datetime) -> None:
 
 
 def check_ttl(ttl: object) -> timedelta:
-    """Validate a hold's time-to-live.
+    """Validate a hold's time-to-live: whole seconds, within the allowed range.
+
+    Whole seconds on every face: the service carries a ttl as `ttl_s`, and no hold needs a
+    finer clock, so the engine refuses what the wire could not say.
 
     Raises:
-        InvalidInput: not a timedelta, or outside the allowed range.
+        InvalidInput: not a timedelta, outside the allowed range, or a fraction of a second.
     """
     if not isinstance(ttl, timedelta) or not HOLD_TTL_MIN <= ttl <= HOLD_TTL_MAX:
         raise InvalidInput(field="ttl", reason=f"a duration from {HOLD_TTL_MIN} to {HOLD_TTL_MAX}")
+    if ttl % timedelta(seconds=1):
+        raise InvalidInput(field="ttl", reason="whole seconds")
     return ttl

@@ -43,18 +43,21 @@ def check_required_text(value: object, *, field: str) -> str:
 
 
 def check_key(value: object) -> str | None:
-    """An optional idempotency key: printable, at most IDEMPOTENCY_KEY_LENGTH_MAX characters.
+    """An optional idempotency key: printable ASCII, at most IDEMPOTENCY_KEY_LENGTH_MAX long.
+
+    ASCII on every face: the service takes the key in a header, which carries ASCII only,
+    so the engine refuses a key the wire could not carry.
 
     Raises:
-        InvalidInput: the key is empty, too long or not printable text.
+        InvalidInput: the key is empty, too long or not printable ASCII.
     """
     if value is None:
         return None
     if not isinstance(value, str) or not value or len(value) > IDEMPOTENCY_KEY_LENGTH_MAX:
         reason = f"a string of 1 to {IDEMPOTENCY_KEY_LENGTH_MAX} characters"
         raise InvalidInput(field="idempotency_key", reason=reason)
-    if not value.isprintable():
-        raise InvalidInput(field="idempotency_key", reason="must be printable text")
+    if not value.isprintable() or not value.isascii():
+        raise InvalidInput(field="idempotency_key", reason="must be printable ASCII")
     return value
 
 
