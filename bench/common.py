@@ -10,6 +10,7 @@ import argparse
 import os
 import platform
 import sqlite3
+import sys
 import tempfile
 import threading
 import time
@@ -20,10 +21,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-import psycopg
+# A script's own directory comes first on sys.path, and bench/http.py would shadow the standard
+# library's `http`, which creditgate's client imports (through httpx): search bench/ last.
+_HERE = str(Path(__file__).resolve().parent)
+sys.path[:] = [entry for entry in sys.path if entry != _HERE] + [_HERE]
 
-from creditgate import Engine
-from creditgate.storage.database import Database, SqliteSync
+import psycopg  # noqa: E402
+
+from creditgate import Clock, Engine  # noqa: E402
+from creditgate.storage.database import Database, SqliteSync  # noqa: E402
 
 Backend = Literal["sqlite", "postgresql"]
 BACKENDS: tuple[Backend, ...] = ("sqlite", "postgresql")
@@ -207,9 +213,18 @@ def sqlite_path(url: str) -> Path:
     return Path(url.removeprefix("sqlite:///"))
 
 
-def open_engine(url: str, *, sync: SqliteSync = SqliteSync.FULL, pool_size: int = 10) -> Engine:
-    """The public Engine on `url`, with SQLite's synchronous setting pinned (not read from env)."""
-    return Engine(Database(url, sqlite_sync=sync, pool_size=pool_size))
+def open_engine(
+    url: str,
+    *,
+    sync: SqliteSync = SqliteSync.FULL,
+    pool_size: int = 10,
+    clock: Clock | None = None,
+) -> Engine:
+    """The public Engine on `url`, with SQLite's synchronous setting pinned (not read from env).
+
+    `clock` is the engine's time (a `ManualClock` to make a population due at once).
+    """
+    return Engine(Database(url, sqlite_sync=sync, pool_size=pool_size), clock=clock)
 
 
 def account_name(index: int) -> str:
@@ -321,17 +336,19 @@ def report(
     target: float | None,
     floor_label: str = "floor",
     target_label: str = "target",
+    floor_unit: str = "ops",
 ) -> None:
     """Print `label: N unit/s | floor F ops/s | ratio R | gap G ms`, and any target's outcome.
 
     The gap is the wall time one more operation of the figure costs over one of the floor.
     `floor_label` names what the figure is measured against (`floor` unless the script
-    compares with something else) and `target_label` how the target reads (`target 0.50`).
+    compares with something else), `floor_unit` what the reference counts (`ops`), and
+    `target_label` how the target reads (`target 0.50`).
     """
     ratio = figure.per_s / floor.per_s if floor.per_s else 0.0
     gap_ms = (1 / figure.per_s - 1 / floor.per_s) * 1000 if ratio else 0.0
     line = (
-        f"{label}: {figure.per_s:,.0f} {unit}/s | {floor_label} {floor.per_s:,.0f} ops/s"
+        f"{label}: {figure.per_s:,.0f} {unit}/s | {floor_label} {floor.per_s:,.0f} {floor_unit}/s"
         f" | ratio {ratio:.2f} | gap {gap_ms:+.2f} ms"
     )
     if target is not None:
