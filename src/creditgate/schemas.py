@@ -24,13 +24,21 @@ from pydantic import (
 
 from creditgate.domain.accounts import Account, CapPeriod, Member, OwnerKind
 from creditgate.domain.amounts import Credits
-from creditgate.domain.catalog import Change, ChangeKind
+from creditgate.domain.catalog import Change, ChangeKind, feature_data, parse_feature
 from creditgate.domain.entries import Entry, EntryKind, LotMove
 from creditgate.domain.errors import InvalidInput
 from creditgate.domain.holds import Hold, HoldStatus
 from creditgate.domain.limits import HOLD_TTL_MAX
 from creditgate.domain.lots import LotSource
-from creditgate.domain.plans import Cycle, Interval, Plan, Rollover, Subscription
+from creditgate.domain.plans import (
+    Cycle,
+    Interval,
+    Plan,
+    Rollover,
+    Subscription,
+    parse_plan,
+    plan_data,
+)
 from creditgate.domain.pricing import (
     Feature,
     Flat,
@@ -41,7 +49,9 @@ from creditgate.domain.pricing import (
     Tiered,
     TokenCounts,
     Tokens,
+    parse_price,
     parse_rule,
+    price_data,
     rule_data,
 )
 from creditgate.domain.results import (
@@ -593,15 +603,45 @@ class UsageTotalOut(Out):
 
 
 class ChangeOut(BaseModel):
-    """One change a catalog apply made (or, in a dry run, would make)."""
+    """One change a catalog apply made (or, in a dry run, would make).
+
+    Besides what it says (`detail`), the change carries what it was made from, in the
+    catalog file's own form: the feature (with its prices), the price and model, the
+    welcome credits or the plan.
+    """
 
     kind: ChangeKind
     detail: str
+    feature: dict[str, Any] | None = None
+    price: dict[str, Any] | None = None
+    model: str | None = None
+    welcome: WireCredits | None = None
+    plan: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, change: Change) -> Self:
-        """The wire form of a change: its kind and what it says."""
-        return cls(kind=change.kind, detail=change.detail)
+        """The wire form of a change."""
+        return cls(
+            kind=change.kind,
+            detail=change.detail,
+            feature=None if change.feature is None else feature_data(change.feature),
+            price=None if change.price is None else price_data(change.price),
+            model=change.model,
+            welcome=change.welcome,
+            plan=None if change.plan is None else plan_data(change.plan),
+        )
+
+    def to_domain(self) -> Change:
+        """The engine's change this wire form carries, read back through the file parsers."""
+        return Change(
+            kind=self.kind,
+            detail=self.detail,
+            feature=None if self.feature is None else parse_feature(self.feature, "feature"),
+            price=None if self.price is None else parse_price(self.price),
+            model=self.model,
+            welcome=self.welcome,
+            plan=None if self.plan is None else parse_plan(self.plan, "plan"),
+        )
 
 
 class Deleted(BaseModel):

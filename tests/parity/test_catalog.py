@@ -2,8 +2,6 @@
 
 from datetime import timedelta
 
-import pytest
-
 from creditgate import (
     Credits,
     Feature,
@@ -252,13 +250,6 @@ def test_apply_catalog_makes_equal_catalogs(faces: Faces) -> None:
     assert embedded[4] == remote[4] == ()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "schemas.ChangeOut carries a change's kind and detail only, so the client cannot "
-        "rebuild the feature, price, model and welcome that the engine's Change holds"
-    ),
-)
 def test_apply_catalog_answers_equal_changes(faces: Faces) -> None:
     embedded, remote = faces.both(lambda ledger: ledger.apply_catalog(STUDIO))
 

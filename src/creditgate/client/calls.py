@@ -179,10 +179,8 @@ def _catalog(data: object) -> Catalog:
 
 
 def _changes(data: object) -> tuple[Change, ...]:
-    # The wire carries a change's kind and detail only (see `schemas.ChangeOut`).
     assert isinstance(data, list), "a list of changes was expected"
-    read = (ChangeOut.model_validate(item) for item in data)
-    return tuple(Change(kind=change.kind, detail=change.detail) for change in read)
+    return tuple(ChangeOut.model_validate(item).to_domain() for item in data)
 
 
 # Writers: the engine's inputs into what the wire carries.

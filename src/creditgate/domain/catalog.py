@@ -150,21 +150,23 @@ def catalog_data(catalog: Catalog) -> dict[str, object]:
     data: dict[str, object] = {}
     if catalog.welcome is not None:
         data["welcome"] = {"credits": str(catalog.welcome)}
-    features = []
-    for feature in catalog.features:
-        item: dict[str, object] = {"key": feature.key, "name": feature.name}
-        if feature.category is not None:
-            item["category"] = feature.category
-        if feature.description is not None:
-            item["description"] = feature.description
-        if not feature.is_active:
-            item["active"] = False
-        item["prices"] = [price_data(p) for p in feature.prices]
-        features.append(item)
-    data["features"] = features
+    data["features"] = [feature_data(feature) for feature in catalog.features]
     if catalog.plans:
         data["plans"] = [plan_data(p) for p in catalog.plans]
     return data
+
+
+def feature_data(feature: FeatureSpec) -> dict[str, object]:
+    """The file form of one feature: what `parse_feature` reads back to an equal spec."""
+    item: dict[str, object] = {"key": feature.key, "name": feature.name}
+    if feature.category is not None:
+        item["category"] = feature.category
+    if feature.description is not None:
+        item["description"] = feature.description
+    if not feature.is_active:
+        item["active"] = False
+    item["prices"] = [price_data(p) for p in feature.prices]
+    return item
 
 
 class ChangeKind(StrEnum):
