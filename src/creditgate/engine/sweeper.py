@@ -5,8 +5,9 @@ every write on an account writes its own due entries first. The pass makes the l
 prompt for accounts nobody touches. It lists due accounts in batches and handles each in
 its own short transaction, so it never keeps an app's request waiting for more than one
 account's expiries; on SQLite, where there is one writer, it also leaves the lock free
-between accounts for as long as it held it, so the app's writes go first. Each due account is visited once per pass; two passes running at once
-serialize per account on its row lock, and the second finds nothing left to write.
+between accounts for as long as it held it, so the app's writes go first. Each due account
+is visited once per pass; two passes running at once serialize per account on its row lock,
+and the second finds nothing left to write.
 """
 
 import time
