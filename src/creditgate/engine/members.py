@@ -70,10 +70,7 @@ def count_spend(
     """
     if member_id is None or not units:
         return
-    member = find_member(books.conn, row, member_id)
-    if member is None:
-        return
-    start = cap_period_start(row, member.cap_period, books.now)
-    if start is not None and spent_at is not None and spent_at < start:
-        return
-    add_member_spent(books.conn, row, member_id, units, start)
+    # Both possible period starts go with the one UPDATE, which picks by the member's
+    # `cap_period`: no read of the member on a spend's path.
+    starts = {period: cap_period_start(row, period, books.now) for period in CapPeriod}
+    add_member_spent(books.conn, row, member_id, units, starts=starts, spent_at=spent_at)

@@ -1,10 +1,11 @@
 """Queries over accounts and organization members."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, case, select, update
+from sqlalchemy import Connection, Row, bindparam, case, literal, null, select, update
 
 from creditgate.domain.accounts import Account, CapPeriod, Member, OwnerKind
 from creditgate.domain.amounts import Credits
@@ -255,20 +256,39 @@ def delete_member(conn: Connection, row: AccountRow, member_id: str) -> bool:
 
 
 def add_member_spent(
-    conn: Connection, row: AccountRow, member_id: str, units: int, period_start: datetime | None
+    conn: Connection,
+    row: AccountRow,
+    member_id: str,
+    units: int,
+    *,
+    starts: Mapping[CapPeriod, datetime | None],
+    spent_at: datetime | None,
 ) -> None:
     """Count a member's spend against their cap (negative for a refund, never below zero).
 
-    With a `period_start`, a total kept for an earlier period starts again from zero.
+    `starts` gives where the current period of each kind began; the member's `cap_period`
+    picks one. A total kept for an earlier period starts again from zero, and a refund of a
+    spend made before the current period began (`spent_at`) gives nothing back.
     """
-    spent: Any = members.c.spent + units
-    values: dict[str, Any] = {}
-    if period_start is not None:
-        same = members.c.period_started_at == period_start
-        spent = case((same, spent), else_=units)
-        values["period_started_at"] = period_start
+    when = members.c.period_started_at.type
+    start: Any = case(
+        *(
+            (members.c.cap_period == period.value, literal(at, when))
+            for period, at in starts.items()
+        ),
+        else_=null(),
+    )
+    delta: Any = units
+    if spent_at is not None:
+        delta = case((start > literal(spent_at, when), 0), else_=units)
+    kept = case(
+        (members.c.cap_period.is_(None), members.c.spent),
+        (members.c.period_started_at == start, members.c.spent),
+        else_=0,
+    )
+    spent = kept + delta
     conn.execute(
         update(members)
         .where(members.c.account_id == row.pk, members.c.member_id == member_id)
-        .values(spent=case((spent < 0, 0), else_=spent), **values)
+        .values(spent=case((spent < 0, 0), else_=spent), period_started_at=start)
     )
