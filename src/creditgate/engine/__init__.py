@@ -68,7 +68,7 @@ from creditgate.engine.clock import Clock, ManualClock, SystemClock
 from creditgate.engine.idempotency import once
 from creditgate.engine.key_verbs import KeyVerbs
 from creditgate.engine.members import cap_period_start
-from creditgate.engine.plan_verbs import PlanVerbs, read_fresh
+from creditgate.engine.plan_verbs import PlanVerbs
 from creditgate.engine.sweeper import expire
 from creditgate.engine.usage import Call, End, check_latency, read_call, record_refusal
 from creditgate.engine.usage_verbs import UsageVerbs
@@ -268,7 +268,7 @@ class Engine(CatalogVerbs, UsageVerbs, KeyVerbs, PlanVerbs):
                 m.as_of(cap_period_start(row, m.cap_period, now)) for m in list_members(conn, row)
             )
 
-        return read_fresh(self.db, self.clock, account_id, read)
+        return history.read_fresh(self.db, self.clock, account_id, read)
 
     def balance(self, account_id: str) -> Balance:
         """Balance, held and available credits now.
@@ -276,7 +276,7 @@ class Engine(CatalogVerbs, UsageVerbs, KeyVerbs, PlanVerbs):
         Raises:
             AccountNotFound: no account has this id.
         """
-        return read_fresh(self.db, self.clock, account_id, history.balance)
+        return history.read_fresh(self.db, self.clock, account_id, history.balance)
 
     # Credits in
 
@@ -783,7 +783,7 @@ class Engine(CatalogVerbs, UsageVerbs, KeyVerbs, PlanVerbs):
             until=None if until is None else check_instant(until, field="until"),
             feature=check_text(feature, field="feature"),
         )
-        return read_fresh(
+        return history.read_fresh(
             self.db,
             self.clock,
             checked,
@@ -812,7 +812,7 @@ class Engine(CatalogVerbs, UsageVerbs, KeyVerbs, PlanVerbs):
         """
         checked = check_account_id(account_id)
         when = check_instant(at, field="at")
-        return read_fresh(
+        return history.read_fresh(
             self.db,
             self.clock,
             checked,
@@ -825,7 +825,7 @@ class Engine(CatalogVerbs, UsageVerbs, KeyVerbs, PlanVerbs):
         Raises:
             AccountNotFound: no account has this id.
         """
-        return read_fresh(self.db, self.clock, account_id, history.lifetime)
+        return history.read_fresh(self.db, self.clock, account_id, history.lifetime)
 
     # Operations
 

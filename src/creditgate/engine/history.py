@@ -2,21 +2,26 @@
 
 Reads take no write lock. When something has fallen due on the account and no write has
 recorded it yet, reads apply the due plan in memory, so they agree with what the next
-write will record.
+write will record; a due renewal, which grants a new lot, is written first (`read_fresh`).
 """
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import Connection
 
+from creditgate.domain.accounts import check_account_id
 from creditgate.domain.amounts import Credits
 from creditgate.domain.entries import Entry, EntryKind
 from creditgate.domain.errors import AccountNotFound, InvalidInput
 from creditgate.domain.inputs import check_cursor
 from creditgate.domain.lots import LotSource
 from creditgate.domain.results import Balance, Lifetime, Page
-from creditgate.engine.books import effective_balance, plan_account
+from creditgate.engine.books import effective_balance, plan_account, transaction
+from creditgate.engine.clock import Clock
 from creditgate.storage.accounts import AccountRow, find_account
+from creditgate.storage.database import Database
 from creditgate.storage.entries import (
     EntryFilter,
     late_lot_expiries,
@@ -25,6 +30,8 @@ from creditgate.storage.entries import (
     sum_until,
     totals_by_kind,
 )
+
+R = TypeVar("R")
 
 
 def open_account(conn: Connection, account_id: str) -> AccountRow:
@@ -37,6 +44,29 @@ def open_account(conn: Connection, account_id: str) -> AccountRow:
     if row is None:
         raise AccountNotFound(account_id)
     return row
+
+
+def read_fresh(
+    db: Database,
+    clock: Clock,
+    account_id: str,
+    read: Callable[[Connection, AccountRow, datetime], R],
+) -> R:
+    """Read an account as of now; a renewal that fell due is written first.
+
+    Reads apply due expiries in memory, but a cycle's grant is a new lot: rather than
+    imagine it, the read takes the account's lock once, writes the renewal, and reads.
+    """
+    checked = check_account_id(account_id)
+    now = clock.now()
+    with db.read() as conn:
+        row = open_account(conn, checked)
+        if row.renews_at is None or row.renews_at > now:
+            return read(conn, row, now)
+    with transaction(db, clock) as books:
+        books.lock(checked)
+    with db.read() as conn:
+        return read(conn, open_account(conn, checked), clock.now())
 
 
 def balance(conn: Connection, row: AccountRow, now: datetime) -> Balance:

@@ -1,12 +1,11 @@
-"""The plans' half of the `Engine`: plans, subscriptions, and reads that never lag a renewal.
+"""The plans' half of the `Engine`: plans, and the subscriptions that put accounts on them.
 
 A mixin, like the catalog's, so `Engine` stays one object with one vocabulary.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import TypeVar
 
 from sqlalchemy import Connection
 
@@ -33,8 +32,6 @@ from creditgate.storage import plans as rows
 from creditgate.storage.accounts import AccountRow
 from creditgate.storage.database import Database
 
-R = TypeVar("R")
-
 _DATA_NAMES = {"is_active": "active", "is_default": "default"}
 
 
@@ -50,29 +47,6 @@ def _plan_fields(values: Mapping[str, object]) -> dict[str, object]:
             value = str(value)
         data[_DATA_NAMES.get(name, name)] = value
     return data
-
-
-def read_fresh(
-    db: Database,
-    clock: Clock,
-    account_id: str,
-    read: Callable[[Connection, AccountRow, datetime], R],
-) -> R:
-    """Read an account as of now; a renewal that fell due is written first.
-
-    Reads apply due expiries in memory, but a cycle's grant is a new lot: rather than
-    imagine it, the read takes the account's lock once, writes the renewal, and reads.
-    """
-    checked = check_account_id(account_id)
-    now = clock.now()
-    with db.read() as conn:
-        row = history.open_account(conn, checked)
-        if row.renews_at is None or row.renews_at > now:
-            return read(conn, row, now)
-    with transaction(db, clock) as books:
-        books.lock(checked)
-    with db.read() as conn:
-        return read(conn, history.open_account(conn, checked), clock.now())
 
 
 class PlanVerbs:
@@ -209,7 +183,7 @@ class PlanVerbs:
                 balance=history.balance(conn, row, now),
             )
 
-        return read_fresh(self.db, self.clock, account_id, read)
+        return history.read_fresh(self.db, self.clock, account_id, read)
 
     def subscription(self, account_id: str) -> Subscription | None:
         """The account's live subscription, or None when it is on no plan.
@@ -222,7 +196,7 @@ class PlanVerbs:
             sub = rows.live_subscription(conn, row.pk, row.account.id)
             return None if sub is None else subscriptions.view(conn, sub)
 
-        return read_fresh(self.db, self.clock, account_id, read)
+        return history.read_fresh(self.db, self.clock, account_id, read)
 
     def subscribe(
         self,
