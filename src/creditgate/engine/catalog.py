@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 from creditgate.domain.amounts import Credits
 from creditgate.domain.catalog import Catalog, Change, ChangeKind, FeatureSpec, plan_changes
 from creditgate.domain.errors import FeatureExists, FeatureNotFound, InvalidInput
-from creditgate.domain.plans import PlanSpec, plan_data
+from creditgate.domain.plans import PlanSpec
 from creditgate.domain.pricing import (
     Feature,
     Price,
@@ -269,14 +269,6 @@ def _make_plan(conn: Connection, now: datetime, kind: ChangeKind, spec: PlanSpec
     if kind is ChangeKind.CREATE_PLAN:
         plans.create_plan(conn, now, spec)
     elif kind is ChangeKind.UPDATE_PLAN:
-        data = plan_data(spec)
-        data.setdefault("description", None)
-        data.setdefault("currency", "usd")
-        data.setdefault("cycle", "month")
-        data.setdefault("rollover", "none")
-        data.setdefault("rollover_cap", None)
-        data.setdefault("active", True)
-        data.setdefault("default", False)
-        plans.update_plan(conn, now, spec.key, data)
+        plans.replace_plan(conn, now, spec)
     else:
         plans.remove_plan(conn, now, spec.key)

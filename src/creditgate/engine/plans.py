@@ -51,18 +51,25 @@ def update_plan(conn: Connection, now: datetime, key: str, changes: Mapping[str,
         PlanNotFound: no plan has this key.
         InvalidInput: a bad value, or a change that would leave the default plan inactive.
     """
-    pk, plan = locked_plan(conn, key)
-    if "key" in changes and changes["key"] != key:
-        raise InvalidInput(field="key", reason="a plan's key never changes")
+    _, plan = locked_plan(conn, key)
     data = {**plan_data(plan.spec()), **changes}
     if data.get("rollover") != "capped" and "rollover_cap" not in changes:
         data.pop("rollover_cap", None)
-    spec = parse_plan({k: v for k, v in data.items() if v is not None or k == "description"})
+    return replace_plan(conn, now, parse_plan({k: v for k, v in data.items() if v is not None}))
+
+
+def replace_plan(conn: Connection, now: datetime, spec: PlanSpec) -> Plan:
+    """Make the stored plan of `spec.key` exactly `spec`; a new default takes over.
+
+    Raises:
+        PlanNotFound: no plan has this key.
+    """
+    pk, plan = locked_plan(conn, spec.key)
     if spec.is_default and not plan.is_default:
         rows.clear_default(conn, now)
     if spec != plan.spec():
         rows.save_plan(conn, pk, spec, now)
-    found = rows.find_plan(conn, key)
+    found = rows.find_plan(conn, spec.key)
     assert found is not None
     return found[1]
 
