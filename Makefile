@@ -44,6 +44,7 @@ bench: setup ## Run the benchmarks (minutes): figures against the hand-written f
 	$(RUN) python bench/growth.py
 	$(RUN) python bench/pricing.py
 	$(RUN) python bench/http.py
+	$(RUN) python bench/webhooks.py
 	$(RUN) python bench/scheduler.py
 
 ci: check test ## What CI runs

@@ -16,7 +16,19 @@ from creditgate.engine import Engine
 from creditgate.http import problems
 from creditgate.http.deps import KeyLimiter
 from creditgate.http.observability import Observed, configure_logging
-from creditgate.http.routes import accounts, catalog, ledger, operations, plans, usage
+from creditgate.http.routes import (
+    accounts,
+    catalog,
+    ledger,
+    operations,
+    packs,
+    plans,
+    promos,
+    referrals,
+    usage,
+    webhooks,
+)
+from creditgate.integrations.stripe_gateway import StripeGateway
 from creditgate.settings import Settings
 
 DESCRIPTION = """\
@@ -55,18 +67,38 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             {"name": "accounts", "description": "Wallets, members, balances and history"},
             {"name": "ledger", "description": "Grants, charges, holds, refunds, transfers"},
             {"name": "catalog", "description": "Features, versioned prices and quotes"},
+            {"name": "packs", "description": "Credit packs, checkout and purchases"},
+            {"name": "webhooks", "description": "Stripe and Clerk events, verified by signature"},
+            {"name": "promos", "description": "Promo codes and their redemptions"},
+            {"name": "referrals", "description": "Who referred whom, and the bonuses it earned"},
             {"name": "usage", "description": "Usage events for analytics"},
             {"name": "operations", "description": "Health, metrics, expiry and verify"},
         ],
     )
     app.state.engine = served
+    app.state.settings = config
+    secret = config.stripe_secret_key
+    app.state.stripe = StripeGateway(
+        None if secret is None else secret.get_secret_value(), api_base=config.stripe_api_base
+    )
     app.state.limiter = (
         None
         if config.key_rate_per_s is None
         else KeyLimiter(rate_per_s=config.key_rate_per_s, burst=config.key_burst)
     )
     problems.install(app)
-    for module in (accounts, ledger, catalog, plans, usage, operations):
+    for module in (
+        accounts,
+        ledger,
+        catalog,
+        plans,
+        packs,
+        promos,
+        referrals,
+        usage,
+        operations,
+        webhooks,
+    ):
         app.include_router(module.router)
     app.add_middleware(Observed, body_bytes_max=config.body_bytes_max)
     return app

@@ -27,8 +27,11 @@ from creditgate.domain.holds import Hold
 from creditgate.domain.ids import EntryId, HoldId
 from creditgate.domain.limits import PAGE_SIZE_DEFAULT
 from creditgate.domain.lots import LotSource
+from creditgate.domain.packs import Pack, Purchase
 from creditgate.domain.plans import Cycle, Interval, Plan, Rollover, Subscription
 from creditgate.domain.pricing import Feature, Price, Quantity, Quote, Rule
+from creditgate.domain.promos import Promo
+from creditgate.domain.referrals import Referral
 from creditgate.domain.results import (
     Balance,
     Check,
@@ -41,6 +44,7 @@ from creditgate.domain.results import (
     TransferReceipt,
     VerifyReport,
 )
+from creditgate.domain.topups import AutoTopUp
 from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
 from creditgate.holding import HeldWork
 
@@ -476,6 +480,149 @@ class Ledger(Protocol):
 
     def resume_subscription(self, account_id: str) -> SubscriptionReceipt:
         """Keep a cancelled subscription after all (before its period ends)."""
+        ...
+
+    # Packs and purchases
+
+    def packs(self, *, include_inactive: bool = False) -> tuple[Pack, ...]:
+        """The packs on sale (or all of them), in the purchase page's order."""
+        ...
+
+    def get_pack(self, key: str) -> Pack:
+        """One pack, active or not."""
+        ...
+
+    def create_pack(  # noqa: PLR0913 - a pack has this many facets, all keyword-only
+        self,
+        key: str,
+        *,
+        name: str,
+        credits: AmountLike,
+        price_minor: int,
+        currency: str = "usd",
+        bonus_credits: AmountLike = 0,
+        description: str | None = None,
+        badge: str | None = None,
+        is_free_once: bool = False,
+        expires_after_days: int | None = None,
+        is_active: bool = True,
+        sort_order: int = 0,
+    ) -> Pack:
+        """Put a pack on sale: `credits` (plus `bonus_credits`) for `price_minor`."""
+        ...
+
+    def update_pack(  # noqa: PLR0913 - a pack has this many facets, all keyword-only
+        self,
+        key: str,
+        *,
+        name: str | None = None,
+        credits: AmountLike | None = None,
+        price_minor: int | None = None,
+        currency: str | None = None,
+        bonus_credits: AmountLike | None = None,
+        description: str | None = None,
+        badge: str | None = None,
+        is_free_once: bool | None = None,
+        expires_after_days: int | None = None,
+        is_active: bool | None = None,
+        sort_order: int | None = None,
+    ) -> Pack:
+        """Change a pack's fields (None keeps one); checkouts opened before keep their price."""
+        ...
+
+    def deactivate_pack(self, key: str) -> Pack:
+        """Stop selling a pack; its purchases keep pointing at it."""
+        ...
+
+    def claim_pack(
+        self, account_id: str, pack: str, *, idempotency_key: str | None = None
+    ) -> Purchase:
+        """Grant a free-once pack to the account: once per account, ever."""
+        ...
+
+    def purchases(
+        self, account_id: str, *, limit: int = PAGE_SIZE_DEFAULT, cursor: str | None = None
+    ) -> Page[Purchase]:
+        """The account's purchases, newest first."""
+        ...
+
+    def get_purchase(self, account_id: str, purchase_id: int) -> Purchase:
+        """One of the account's purchases."""
+        ...
+
+    def set_auto_top_up(
+        self,
+        account_id: str,
+        *,
+        pack: str,
+        threshold: AmountLike,
+        customer_ref: str,
+        payment_method_ref: str,
+        failures_max: int = 3,
+    ) -> AutoTopUp:
+        """Buy `pack` with the saved card whenever available credits fall below `threshold`."""
+        ...
+
+    def auto_top_up(self, account_id: str) -> AutoTopUp | None:
+        """The account's auto top-up setting and where it stands; None when never set."""
+        ...
+
+    def disable_auto_top_up(self, account_id: str) -> AutoTopUp | None:
+        """Turn the account's auto top-up off; a payment already started still settles."""
+        ...
+
+    # Promo codes
+
+    def promos(self, *, include_inactive: bool = False) -> tuple[Promo, ...]:
+        """The active promo codes (or all of them), by code."""
+        ...
+
+    def get_promo(self, code: str) -> Promo:
+        """One promo code, active or not, with how many accounts have redeemed it."""
+        ...
+
+    def create_promo(
+        self,
+        code: str,
+        *,
+        credits: AmountLike,
+        expires_after_days: int | None = None,
+        starts_at: datetime | None = None,
+        ends_at: datetime | None = None,
+        max_redemptions: int | None = None,
+        is_active: bool = True,
+    ) -> Promo:
+        """Add a promo code that grants `credits` once to each account that redeems it."""
+        ...
+
+    def update_promo(
+        self,
+        code: str,
+        *,
+        credits: AmountLike | None = None,
+        expires_after_days: int | None = None,
+        starts_at: datetime | None = None,
+        ends_at: datetime | None = None,
+        max_redemptions: int | None = None,
+        is_active: bool | None = None,
+    ) -> Promo:
+        """Change a code's fields (None keeps one); redemptions already made stay."""
+        ...
+
+    def redeem(self, account_id: str, code: str, *, idempotency_key: str | None = None) -> Receipt:
+        """Grant a promo code's credits to the account, once, as a lot of source `promo`."""
+        ...
+
+    # Referrals
+
+    def refer(
+        self, referee_id: str, referrer_id: str, *, idempotency_key: str | None = None
+    ) -> Referral:
+        """Record that `referrer_id` referred `referee_id`, on the catalog's terms."""
+        ...
+
+    def referrals(self, account_id: str) -> tuple[Referral, ...]:
+        """The referrals an account made (as the referrer), oldest first, with their state."""
         ...
 
     # Operations

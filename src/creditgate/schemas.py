@@ -27,9 +27,19 @@ from creditgate.domain.amounts import Credits
 from creditgate.domain.catalog import Change, ChangeKind, feature_data, parse_feature
 from creditgate.domain.entries import Entry, EntryKind, LotMove
 from creditgate.domain.errors import InvalidInput
+from creditgate.domain.events import EventRecord, EventResult, Provider
+from creditgate.domain.events import Outcome as EventOutcome
 from creditgate.domain.holds import Hold, HoldStatus
 from creditgate.domain.limits import HOLD_TTL_MAX
 from creditgate.domain.lots import LotSource
+from creditgate.domain.packs import (
+    Pack,
+    Purchase,
+    PurchaseKind,
+    PurchaseStatus,
+    pack_data,
+    parse_pack,
+)
 from creditgate.domain.plans import (
     Cycle,
     Interval,
@@ -54,6 +64,14 @@ from creditgate.domain.pricing import (
     price_data,
     rule_data,
 )
+from creditgate.domain.promos import Promo
+from creditgate.domain.referrals import (
+    Referral,
+    ReferralCondition,
+    ReferralStatus,
+    parse_terms,
+    terms_data,
+)
 from creditgate.domain.results import (
     Balance,
     Check,
@@ -68,6 +86,7 @@ from creditgate.domain.results import (
     TransferReceipt,
     VerifyReport,
 )
+from creditgate.domain.topups import AutoTopUp, TopUpState
 from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
 
 _TTL_S_MAX = int(HOLD_TTL_MAX.total_seconds())
@@ -482,6 +501,11 @@ class SubscriptionOut(Out):
     next_interval: Interval | None
     started_at: datetime
     ended_at: datetime | None
+    provider_ref: str | None = Field(
+        default=None, description="The payment provider's subscription id when it bills it."
+    )
+    paid_until: datetime | None = None
+    is_awaiting_payment: bool = False
 
 
 class SubscriptionReceiptOut(Out):
@@ -499,6 +523,109 @@ class PlanOverviewOut(Out):
     plans: tuple[PlanOut, ...]
     subscription: SubscriptionOut | None
     balance: BalanceOut
+
+
+class PackOut(Out):
+    """A pack for sale: credits and bonus for a price in minor units."""
+
+    domain = Pack
+    key: str = Field(examples=["creator"])
+    name: str = Field(examples=["Creator"])
+    credits: WireCredits
+    price_minor: int = Field(examples=[1499], description="Minor units of `currency`.")
+    currency: str = Field(examples=["usd"])
+    bonus_credits: WireCredits
+    description: str | None
+    badge: str | None = Field(examples=["best value"])
+    is_free_once: bool
+    expires_after_days: int | None
+    is_active: bool
+    sort_order: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class PurchaseOut(Out):
+    """One checkout and what came of it: pending, paid, failed, refunded or disputed."""
+
+    domain = Purchase
+    id: int
+    account_id: str
+    kind: PurchaseKind
+    pack: str | None
+    plan: str | None
+    provider: str
+    reference: str
+    payment_ref: str | None
+    amount_minor: int
+    currency: str
+    status: PurchaseStatus
+    credits: WireCredits
+    refunded_minor: int
+    taken_back: WireCredits
+    owed: WireCredits
+    note: str | None
+    created_at: datetime
+    updated_at: datetime
+    paid_at: datetime | None
+
+
+class PurchasePage(Out):
+    """One page of an account's purchases, newest first."""
+
+    domain = Page
+    items: tuple[PurchaseOut, ...]
+    next_cursor: str | None
+
+
+class AutoTopUpOut(Out):
+    """An account's auto top-up: the pack bought when available credits fall below the line."""
+
+    domain = AutoTopUp
+    account_id: str
+    pack: str = Field(examples=["creator"])
+    threshold: WireCredits
+    customer_ref: str = Field(examples=["cus_…"])
+    payment_method_ref: str = Field(examples=["pm_…"])
+    is_enabled: bool
+    state: TopUpState | None
+    failures: int
+    failures_max: int
+    disabled_reason: str | None
+    updated_at: datetime
+
+
+class CheckoutOut(BaseModel):
+    """A checkout opened at the payment provider: send the person to `url`."""
+
+    purchase: PurchaseOut
+    url: str = Field(examples=["https://checkout.stripe.com/c/pay/cs_test_…"])
+
+
+class EventResultOut(Out):
+    """What one webhook delivery did."""
+
+    domain = EventResult
+    event_id: str
+    type: str
+    outcome: EventOutcome
+    account_id: str | None
+    purchase_id: int | None
+    detail: str | None
+
+
+class EventRecordOut(Out):
+    """A provider event as kept for an operator."""
+
+    domain = EventRecord
+    provider: Provider
+    event_id: str
+    type: str
+    outcome: EventOutcome
+    account_id: str | None
+    purchase_id: int | None
+    detail: dict[str, Any]
+    received_at: datetime
 
 
 class ProblemOut(Out):
@@ -607,7 +734,7 @@ class ChangeOut(BaseModel):
 
     Besides what it says (`detail`), the change carries what it was made from, in the
     catalog file's own form: the feature (with its prices), the price and model, the
-    welcome credits or the plan.
+    welcome credits, the referral terms, the plan or the pack.
     """
 
     kind: ChangeKind
@@ -616,7 +743,9 @@ class ChangeOut(BaseModel):
     price: dict[str, Any] | None = None
     model: str | None = None
     welcome: WireCredits | None = None
+    referrals: dict[str, Any] | None = None
     plan: dict[str, Any] | None = None
+    pack: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, change: Change) -> Self:
@@ -628,7 +757,9 @@ class ChangeOut(BaseModel):
             price=None if change.price is None else price_data(change.price),
             model=change.model,
             welcome=change.welcome,
+            referrals=None if change.referrals is None else terms_data(change.referrals),
             plan=None if change.plan is None else plan_data(change.plan),
+            pack=None if change.pack is None else pack_data(change.pack),
         )
 
     def to_domain(self) -> Change:
@@ -640,7 +771,9 @@ class ChangeOut(BaseModel):
             price=None if self.price is None else parse_price(self.price),
             model=self.model,
             welcome=self.welcome,
+            referrals=None if self.referrals is None else parse_terms(self.referrals),
             plan=None if self.plan is None else parse_plan(self.plan, "plan"),
+            pack=None if self.pack is None else parse_pack(self.pack, "pack"),
         )
 
 
@@ -1000,6 +1133,114 @@ class SubscribeIn(In):
     interval: str | None = Field(default=None, examples=["month", "year"])
 
 
+class PackIn(In):
+    """A new pack. `price_minor` in minor units of `currency`; 0 only for a free-once pack."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "key": "creator",
+                    "name": "Creator",
+                    "credits": "110",
+                    "price_minor": 1499,
+                    "badge": "best value",
+                }
+            ]
+        },
+    )
+
+    key: str = Field(examples=["creator"])
+    name: str = Field(examples=["Creator"])
+    credits: WireCredits
+    price_minor: int = Field(examples=[1499])
+    currency: str = "usd"
+    bonus_credits: WireCredits = Credits(0)
+    description: str | None = None
+    badge: str | None = None
+    is_free_once: bool = False
+    expires_after_days: int | None = None
+    is_active: bool = True
+    sort_order: int = 0
+
+
+class PackUpdateIn(In):
+    """Change a pack for checkouts opened from now on; absent fields stay."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [{"price_minor": 1299}]}
+    )
+
+    name: str | None = None
+    credits: WireCredits | None = None
+    price_minor: int | None = None
+    currency: str | None = None
+    bonus_credits: WireCredits | None = None
+    description: str | None = None
+    badge: str | None = None
+    is_free_once: bool | None = None
+    expires_after_days: int | None = None
+    is_active: bool | None = None
+    sort_order: int | None = None
+
+
+class AutoTopUpIn(In):
+    """Buy `pack` with the saved card whenever available credits fall below `threshold`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "pack": "creator",
+                    "threshold": "10",
+                    "customer_ref": "cus_123",
+                    "payment_method_ref": "pm_123",
+                }
+            ]
+        },
+    )
+
+    pack: str = Field(examples=["creator"])
+    threshold: WireCredits
+    customer_ref: str = Field(max_length=255)
+    payment_method_ref: str = Field(max_length=255)
+    failures_max: int = 3
+
+
+class CheckoutIn(In):
+    """Open a checkout for a pack (one payment) or a plan (a subscription, by `interval`).
+
+    The person pays on the provider's page, then returns to `success_url`.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "account_id": "user_123",
+                    "pack": "creator",
+                    "success_url": "https://app.example/credits?paid=1",
+                    "cancel_url": "https://app.example/credits",
+                }
+            ]
+        },
+    )
+
+    account_id: str = Field(examples=["user_123"])
+    pack: str | None = Field(default=None, examples=["creator"])
+    plan: str | None = Field(default=None, examples=["basic"])
+    interval: str | None = Field(default=None, examples=["month", "year"])
+    success_url: str = Field(max_length=2048)
+    cancel_url: str = Field(max_length=2048)
+    customer_email: str | None = Field(default=None, max_length=320)
+
+
 class RetireIn(In):
     """Retire a model's price (null: the feature-wide default)."""
 
@@ -1009,3 +1250,99 @@ class RetireIn(In):
 
     model: str | None = None
     effective_from: WireInstant | None = None
+
+
+# Promo codes and referrals
+
+
+class PromoOut(Out):
+    """A promo code: what it grants, when and how often it may be redeemed, how often it was."""
+
+    domain = Promo
+    code: str = Field(examples=["SPRING-25"])
+    credits: WireCredits
+    expires_after_days: int | None = Field(examples=[30])
+    starts_at: datetime | None
+    ends_at: datetime | None
+    max_redemptions: int | None = Field(examples=[1000])
+    is_active: bool
+    redeemed: int = Field(examples=[12])
+    created_at: datetime
+    updated_at: datetime
+
+
+class PromoIn(In):
+    """A new promo code: credits granted once per account, in a window, up to a maximum."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "SPRING-25",
+                    "credits": "25",
+                    "expires_after_days": 30,
+                    "ends_at": "2027-06-01T00:00:00Z",
+                    "max_redemptions": 1000,
+                }
+            ]
+        },
+    )
+
+    code: str = Field(examples=["SPRING-25"])
+    credits: WireCredits
+    expires_after_days: int | None = None
+    starts_at: WireInstant | None = None
+    ends_at: WireInstant | None = None
+    max_redemptions: int | None = None
+    is_active: bool = True
+
+
+class PromoUpdateIn(In):
+    """Change a promo code; absent fields stay."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [{"is_active": False}]}
+    )
+
+    credits: WireCredits | None = None
+    expires_after_days: int | None = None
+    starts_at: WireInstant | None = None
+    ends_at: WireInstant | None = None
+    max_redemptions: int | None = None
+    is_active: bool | None = None
+
+
+class RedeemIn(In):
+    """Redeem a promo code (any case)."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [{"code": "spring-25"}]}
+    )
+
+    code: str = Field(examples=["spring-25"])
+
+
+class ReferralOut(Out):
+    """One account referred by another: the terms it was recorded under, and its state."""
+
+    domain = Referral
+    referee_id: str = Field(examples=["user_2"])
+    referrer_id: str = Field(examples=["user_1"])
+    condition: ReferralCondition
+    status: ReferralStatus
+    referrer_credits: WireCredits
+    referee_credits: WireCredits
+    created_at: datetime
+    granted_at: datetime | None
+
+
+class ReferIn(In):
+    """Record who referred the account."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [{"referrer": "user_1"}]}
+    )
+
+    referrer: str = Field(examples=["user_1"])

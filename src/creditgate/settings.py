@@ -1,6 +1,6 @@
 """Settings, read once from `CREDITGATE_*` environment variables."""
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from creditgate.storage.database import SqliteSync
@@ -30,3 +30,15 @@ class Settings(BaseSettings):
     """Calls a key may make at once before its rate applies."""
     pool_size: int = Field(default=10, ge=1, le=200)
     """PostgreSQL connections per worker (and as many again on overflow)."""
+    stripe_secret_key: SecretStr | None = None
+    """Stripe's secret API key (`sk_…`): without one, checkouts answer 503."""
+    stripe_webhook_secret: SecretStr | None = None
+    """The Stripe webhook endpoint's signing secret (`whsec_…`): without one, every Stripe
+    delivery is refused (503), so nothing unsigned is ever applied."""
+    stripe_api_base: str | None = None
+    """Another address for Stripe's API (a local fake in tests); None: Stripe's own."""
+    clerk_webhook_secret: SecretStr | None = None
+    """The Clerk webhook's Svix signing secret (`whsec_…`): without one, every Clerk
+    delivery is refused (503)."""
+    webhook_tolerance_s: int = Field(default=300, ge=1, le=3600)
+    """How far a Stripe signature's timestamp may lie from now, either way."""

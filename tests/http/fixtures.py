@@ -21,7 +21,7 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -32,7 +32,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from creditgate import Engine, ManualClock
+from creditgate import (
+    Credits,
+    Engine,
+    ManualClock,
+    Provider,
+    ReferralCondition,
+    ReferralTerms,
+)
 from creditgate.app import create_app
 from creditgate.domain.keys import Scope
 from creditgate.domain.limits import PAGE_SIZE_MAX
@@ -47,6 +54,18 @@ MEMBER = "member_1"
 FEATURE = "image.generate"
 PLAN = "basic"
 """A plan of no credits: subscribing to it moves no balance of the shared world."""
+PROMO = "WORLD-1"
+"""A promo code of one credit, for any number of accounts (each account redeems it once)."""
+OTHER_PROMO = "WORLD-2"
+REFERRAL_TERMS = ReferralTerms(
+    referrer_credits=Credits.parse(1),
+    referee_credits=Credits.parse(1),
+    condition=ReferralCondition.FIRST_PURCHASE,
+)
+"""Referrals wait for a purchase: recording one moves no balance of the shared world."""
+PACK = "starter"
+"""A free-once pack: each account may claim it once."""
+PAID_PACK = "creator"
 THEIR_SECRET = "their-secret-note"
 THEIR_MARK = ".125"
 """Their balance and available credits end so; no figure of ours does."""
@@ -66,6 +85,9 @@ class Ids:
     member_id: str = MEMBER
     feature: str = FEATURE
     plan: str = PLAN
+    promo: str = PROMO
+    pack: str = PACK
+    purchase_id: int = 999_999
 
 
 MISSING = Ids(
@@ -76,6 +98,8 @@ MISSING = Ids(
     member_id="nobody",
     feature="no.such.feature",
     plan="no-such-plan",
+    promo="NO-SUCH-CODE",
+    pack="no-such-pack",
 )
 """Ids that name nothing."""
 
@@ -118,7 +142,22 @@ def own_account(engine: Engine) -> Ids:
     organization(engine, account_id, 100, MEMBER)
     engine.subscribe(account_id, PLAN)
     charge, hold = _spend(engine, account_id, "2.5", "10")
-    return Ids(account_id=account_id, counterparty=THEIRS, hold_id=hold, entry_id=charge)
+    purchase = _pending_purchase(engine, account_id)
+    return Ids(
+        account_id=account_id,
+        counterparty=THEIRS,
+        hold_id=hold,
+        entry_id=charge,
+        purchase_id=purchase,
+    )
+
+
+def _pending_purchase(engine: Engine, account_id: str) -> int:
+    """A checkout of the paid pack, opened and not paid: a purchase that moves no balance."""
+    reference = f"cs_test_{account_id}"
+    return engine.open_checkout(
+        account_id, PAID_PACK, provider=Provider.STRIPE, reference=reference
+    ).id
 
 
 def build_world(engine: Engine) -> World:
@@ -127,6 +166,11 @@ def build_world(engine: Engine) -> World:
     engine.set_price(FEATURE, {"rule": "flat", "credits": "2"})
     engine.create_plan(PLAN, name="Basic", credits=0, prices={"month": 1500})
     engine.create_plan("pro", name="Pro", credits=0, prices={"month": 2900})
+    engine.create_promo(PROMO, credits=1)
+    engine.create_promo(OTHER_PROMO, credits=2)
+    engine.apply_catalog(replace(engine.export_catalog(), referrals=REFERRAL_TERMS))
+    engine.create_pack(PACK, name="Starter", credits=50, price_minor=0, is_free_once=True)
+    engine.create_pack(PAID_PACK, name="Creator", credits=110, price_minor=1499)
     organization(engine, OURS, 100, MEMBER)
     engine.subscribe(OURS, PLAN)
     our_charge, our_hold = _spend(engine, OURS, "2.5", "10")
@@ -137,9 +181,23 @@ def build_world(engine: Engine) -> World:
     engine.subscribe(THEIRS, PLAN)
     their_charge, their_hold = _spend(engine, THEIRS, "3", "5", note)
     _, bound = engine.create_key(Scope.WRITE, name="widget of org_1", account_id=OURS)
+    ours = _pending_purchase(engine, OURS)
+    theirs = _pending_purchase(engine, THEIRS)
     return World(
-        ours=Ids(account_id=OURS, counterparty=THEIRS, hold_id=our_hold, entry_id=our_charge),
-        theirs=Ids(account_id=THEIRS, counterparty=OURS, hold_id=their_hold, entry_id=their_charge),
+        ours=Ids(
+            account_id=OURS,
+            counterparty=THEIRS,
+            hold_id=our_hold,
+            entry_id=our_charge,
+            purchase_id=ours,
+        ),
+        theirs=Ids(
+            account_id=THEIRS,
+            counterparty=OURS,
+            hold_id=their_hold,
+            entry_id=their_charge,
+            purchase_id=theirs,
+        ),
         missing=MISSING,
         bound=bound,
     )
@@ -195,6 +253,9 @@ class Route:
             entry_id=ids.entry_id,
             feature=ids.feature,
             plan=ids.plan,
+            code=ids.promo,
+            pack=ids.pack,
+            purchase_id=ids.purchase_id,
         )
 
     def send(
@@ -374,15 +435,86 @@ PLAN_ROUTES = (
 )
 # fmt: on
 
+# fmt: off
+PACK_ROUTES = (
+    Route("GET", "/v1/packs", Scope.READ),
+    Route("POST", "/v1/packs", Scope.ADMIN,
+          lambda ids: {"key": "bundle", "name": "Bundle", "credits": "10", "price_minor": 999},
+          errors=frozenset({409})),
+    Route("GET", "/v1/packs/{pack}", Scope.READ, missing="pack_not_found",
+          errors=frozenset({404})),
+    Route("PATCH", "/v1/packs/{pack}", Scope.ADMIN, lambda ids: {"name": "Starter"},
+          missing="pack_not_found", errors=frozenset({404})),
+    Route("POST", "/v1/packs/{pack}/deactivate", Scope.ADMIN, missing="pack_not_found",
+          errors=frozenset({404})),
+    Route("POST", "/v1/accounts/{account_id}/packs/{pack}/claim", Scope.WRITE,
+          reaches="account", missing="account_not_found", errors=frozenset({404, 409})),
+    Route("GET", "/v1/accounts/{account_id}/purchases", Scope.READ, reaches="account",
+          missing="account_not_found", errors=frozenset({404})),
+    Route("GET", "/v1/accounts/{account_id}/purchases/{purchase_id}", Scope.READ,
+          reaches="account", missing="account_not_found", errors=frozenset({404})),
+    Route("GET", "/v1/accounts/{account_id}/auto-top-up", Scope.READ, reaches="account",
+          missing="account_not_found", errors=frozenset({404})),
+    Route("PUT", "/v1/accounts/{account_id}/auto-top-up", Scope.WRITE,
+          lambda ids: {"pack": PAID_PACK, "threshold": "1", "customer_ref": "cus_1",
+                       "payment_method_ref": "pm_1"},
+          reaches="account", missing="account_not_found", errors=frozenset({404})),
+    Route("DELETE", "/v1/accounts/{account_id}/auto-top-up", Scope.WRITE, reaches="account",
+          missing="account_not_found", errors=frozenset({404})),
+    Route("POST", "/v1/checkout", Scope.WRITE,
+          lambda ids: {"account_id": ids.account_id, "pack": PAID_PACK,
+                       "success_url": "https://app.example/ok",
+                       "cancel_url": "https://app.example/cancel"},
+          reaches="account", missing="account_not_found", errors=frozenset({404, 502, 503})),
+)
+# fmt: on
+
+# fmt: off
+PROMO_ROUTES = (
+    Route("GET", "/v1/promos", Scope.ADMIN),
+    Route("POST", "/v1/promos", Scope.ADMIN, lambda ids: {"code": "SPRING-25", "credits": "25"},
+          errors=frozenset({409})),
+    Route("GET", "/v1/promos/{code}", Scope.ADMIN, missing="promo_not_found",
+          errors=frozenset({404})),
+    Route("PATCH", "/v1/promos/{code}", Scope.ADMIN, lambda ids: {"max_redemptions": 1000},
+          missing="promo_not_found", errors=frozenset({404})),
+    Route("POST", "/v1/accounts/{account_id}/redeem", Scope.WRITE,
+          lambda ids: {"code": ids.promo}, reaches="account", missing="account_not_found",
+          other_body=lambda ids: {"code": OTHER_PROMO}, errors=frozenset({404, 409})),
+)
+# fmt: on
+
+# fmt: off
+REFERRAL_ROUTES = (
+    Route("POST", "/v1/accounts/{account_id}/referral", Scope.WRITE,
+          lambda ids: {"referrer": ids.counterparty}, reaches="account",
+          missing="account_not_found", other_body=lambda ids: {"referrer": OURS},
+          errors=frozenset({404, 409})),
+    Route("GET", "/v1/accounts/{account_id}/referrals", Scope.READ, reaches="account",
+          missing="account_not_found", errors=frozenset({404})),
+)
+# fmt: on
+
 OPERATION_ROUTES = (
     Route("POST", "/v1/expire", Scope.ADMIN),
     Route("GET", "/v1/verify", Scope.ADMIN),
 )
 
 ROUTES = (
-    ACCOUNT_ROUTES + LEDGER_ROUTES + CATALOG_ROUTES + PLAN_ROUTES + USAGE_ROUTES + OPERATION_ROUTES
+    ACCOUNT_ROUTES
+    + LEDGER_ROUTES
+    + CATALOG_ROUTES
+    + PLAN_ROUTES
+    + PACK_ROUTES
+    + PROMO_ROUTES
+    + REFERRAL_ROUTES
+    + USAGE_ROUTES
+    + OPERATION_ROUTES
 )
-"""Every route under /v1."""
+"""Every route under /v1 that a key calls (the providers' webhooks prove themselves by
+signature instead: `SIGNED_ROUTES`)."""
+
+SIGNED_ROUTES = ("POST /v1/webhooks/stripe", "POST /v1/webhooks/clerk")
 
 BY_ID = {route.id: route for route in ROUTES}
 

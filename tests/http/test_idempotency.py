@@ -38,6 +38,8 @@ def test_every_ledger_write_is_listed() -> None:
         "POST /v1/entries/{entry_id}/refund",
         "POST /v1/transfers",
         "POST /v1/accounts/{account_id}/subscription",
+        "POST /v1/accounts/{account_id}/redeem",
+        "POST /v1/accounts/{account_id}/referral",
     ]
 
 

@@ -28,8 +28,10 @@ TRANSFER = route("POST /v1/transfers")
 REACHING = routes(lambda r: r.reaches is not None)
 FINDING = [r for r in REACHING if r is not TRANSFER]
 """The routes that answer 404 for another account's resource (a transfer answers 403)."""
+REFER = route("POST /v1/accounts/{account_id}/referral")
+"""Answers 404 for another account, and 403 for its own: a referral credits another account."""
 READING = [r for r in FINDING if r.scope is Scope.READ]
-WRITING = [r for r in FINDING if r.scope is not Scope.READ]
+WRITING = [r for r in FINDING if r.scope is not Scope.READ and r is not REFER]
 ADMIN_ON_ACCOUNTS = [
     route("PATCH /v1/accounts/{account_id}"),
     route("POST /v1/accounts/{account_id}/adjustments"),
@@ -108,7 +110,12 @@ def test_bound_key_reads_its_own_account(service: Service, target: Route) -> Non
     assert response.status_code == 200, response.text
 
 
-@pytest.mark.parametrize("target", WRITING, ids=route_ids(WRITING))
+OWN_WRITES = [r for r in WRITING if r.id != "POST /v1/checkout"]
+"""Writes a bound key makes on its own account here (a checkout needs Stripe: with the
+fake of its API, test_checkout opens one)."""
+
+
+@pytest.mark.parametrize("target", OWN_WRITES, ids=route_ids(OWN_WRITES))
 def test_bound_key_writes_its_own_account(service: Service, target: Route) -> None:
     ids = own_account(service.engine)
     _, key = service.engine.create_key(Scope.WRITE, name="widget", account_id=ids.account_id)
@@ -185,6 +192,21 @@ def test_bound_key_transfer_answers_403_and_changes_nothing(service: Service) ->
     assert (response.status_code, response.json()["code"]) == (403, "forbidden")
     assert not shows_their_data(response.text)
     assert snapshot(service.engine) == before
+
+
+def test_bound_key_referral_for_its_own_account_answers_403_and_changes_nothing(
+    service: Service,
+) -> None:
+    ids = own_account(service.engine)
+    _, key = service.engine.create_key(Scope.WRITE, name="widget", account_id=ids.account_id)
+    before = snapshot(service.engine, ids.account_id)
+
+    response = REFER.send(service.http, ids, {"Authorization": f"Bearer {key}"})
+
+    assert (response.status_code, response.json()["code"]) == (403, "forbidden")
+    assert not shows_their_data(response.text)
+    assert snapshot(service.engine, ids.account_id) == before
+    assert ids.account_id not in [r.referee_id for r in service.engine.referrals(ids.counterparty)]
 
 
 @pytest.mark.xfail(

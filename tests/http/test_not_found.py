@@ -36,6 +36,8 @@ def test_not_found_problem_names_the_missing_id(service: Service, target: Route)
         missing.entry_id,
         missing.feature,
         missing.plan,
+        missing.promo,
+        missing.pack,
     )
 
 

@@ -34,6 +34,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
 from schemathesis.checks import CheckFunction, not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -44,7 +45,9 @@ from schemathesis.specs.openapi.checks import (
 
 from creditgate import Engine, OwnerKind
 from creditgate.app import create_app
+from creditgate.settings import Settings
 from tests.conftest import IN_CI
+from tests.fakes.signing import svix_secret
 from tests.servers import live
 
 EXAMPLES_PER_OPERATION = int(os.environ.get("CREDITGATE_SCHEMA_EXAMPLES", "15"))
@@ -190,7 +193,13 @@ def _seed(engine: Engine) -> Seeded:
 def _serving(engine: Engine) -> Iterator[Served]:
     seeded = _seed(engine)
     key = engine.create_key("admin", name="schemathesis")[1]
-    with live(create_app(engine=engine)) as url:
+    # The webhooks' secrets are set: a delivery schemathesis makes up is refused for its
+    # signature (400), as in production, not for a missing secret (503).
+    settings = Settings(
+        stripe_webhook_secret=SecretStr("whsec_schema_check"),
+        clerk_webhook_secret=SecretStr(svix_secret()),
+    )
+    with live(create_app(settings, engine=engine)) as url:
         yield Served(url=url, headers={"Authorization": f"Bearer {key}"}, seeded=seeded)
 
 

@@ -11,7 +11,12 @@ import re
 from fastapi.routing import iter_route_contexts
 
 from creditgate.app import create_app
-from tests.http.fixtures import ROUTES, Service, service_fixture  # noqa: F401
+from tests.http.fixtures import (  # noqa: F401
+    ROUTES,
+    SIGNED_ROUTES,
+    Service,
+    service_fixture,
+)
 
 COVERAGE = {
     "POST /v1/accounts": "test_accounts::test_create_account_answers_the_new_account",
@@ -83,6 +88,37 @@ COVERAGE = {
         "test_plans::test_cancel_subscription_ends_it_at_the_period_end",
     "POST /v1/accounts/{account_id}/subscription/resume":
         "test_plans::test_resume_subscription_undoes_the_cancellation",
+    "GET /v1/packs": "test_packs::test_packs_answers_the_packs_on_sale_in_page_order",
+    "POST /v1/packs": "test_packs::test_create_pack_adds_it_with_its_price_in_minor_units",
+    "GET /v1/packs/{pack}": "test_packs::test_get_pack_answers_the_engines_pack",
+    "PATCH /v1/packs/{pack}": "test_packs::test_update_pack_changes_its_price",
+    "POST /v1/packs/{pack}/deactivate": "test_packs::test_deactivate_pack_stops_selling_it",
+    "POST /v1/accounts/{account_id}/packs/{pack}/claim":
+        "test_packs::test_claim_pack_grants_a_free_pack_once",
+    "GET /v1/accounts/{account_id}/purchases":
+        "test_packs::test_purchases_answers_the_accounts_purchases_newest_first",
+    "GET /v1/accounts/{account_id}/purchases/{purchase_id}":
+        "test_packs::test_get_purchase_answers_one_purchase_of_the_account",
+    "POST /v1/checkout": "test_checkout::test_checkout_through_the_stripe_fake_grants_once_paid",
+    "GET /v1/accounts/{account_id}/auto-top-up":
+        "test_packs::test_auto_top_up_is_set_read_and_disabled",
+    "PUT /v1/accounts/{account_id}/auto-top-up":
+        "test_packs::test_auto_top_up_is_set_read_and_disabled",
+    "DELETE /v1/accounts/{account_id}/auto-top-up":
+        "test_packs::test_auto_top_up_is_set_read_and_disabled",
+    "POST /v1/webhooks/stripe": "test_webhooks::test_stripe_event_signed_by_stripe_grants_the_pack",
+    "POST /v1/webhooks/clerk":
+        "test_webhooks::test_clerk_user_created_creates_the_account_with_its_welcome",
+    "GET /v1/promos": "test_promos::test_promos_answers_the_active_codes",
+    "POST /v1/promos": "test_promos::test_create_promo_stores_the_code_in_upper_case",
+    "GET /v1/promos/{code}": "test_promos::test_get_promo_answers_the_engines_code",
+    "PATCH /v1/promos/{code}": "test_promos::test_update_promo_raises_its_maximum",
+    "POST /v1/accounts/{account_id}/redeem":
+        "test_promos::test_redeem_grants_a_promo_lot_and_answers_the_receipt",
+    "POST /v1/accounts/{account_id}/referral":
+        "test_referrals::test_refer_on_signup_grants_both_bonuses_and_answers_the_referral",
+    "GET /v1/accounts/{account_id}/referrals":
+        "test_referrals::test_referrals_answers_the_accounts_referrals_oldest_first",
     "GET /v1/usage": "test_usage::test_usage_answers_one_accounts_events_newest_first",
     "GET /v1/usage/totals":
         "test_usage::test_usage_totals_answers_events_and_credits_by_feature_model_and_outcome",
@@ -124,7 +160,7 @@ def test_every_served_route_has_a_covering_test(service: Service) -> None:
 def test_every_route_under_v1_is_in_the_route_table(service: Service) -> None:
     routes = {r for r in served(service) if r.split(" ", 1)[1].startswith("/v1/")}
 
-    assert routes == {r.id for r in ROUTES}
+    assert routes == {r.id for r in ROUTES} | set(SIGNED_ROUTES)
 
 
 def test_every_covering_test_exists_and_calls_its_route() -> None:

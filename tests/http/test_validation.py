@@ -82,6 +82,14 @@ WRONG_TYPES = [
     ("POST /v1/plans", "prices", ["month", 1500]),
     ("PATCH /v1/plans/{plan}", "is_active", "no"),
     ("POST /v1/accounts/{account_id}/subscription", "plan", 5),
+    ("POST /v1/promos", "max_redemptions", "10"),
+    ("PATCH /v1/promos/{code}", "ends_at", 5),
+    ("POST /v1/accounts/{account_id}/redeem", "code", 5),
+    ("POST /v1/accounts/{account_id}/referral", "referrer", 5),
+    ("POST /v1/packs", "price_minor", "1499"),
+    ("PATCH /v1/packs/{pack}", "is_active", "no"),
+    ("PUT /v1/accounts/{account_id}/auto-top-up", "failures_max", "3"),
+    ("POST /v1/checkout", "success_url", 5),
 ]
 """One field of each body given a value of the wrong JSON type."""
 

@@ -101,7 +101,9 @@ def test_ledger_is_append_only_when_sql_updates_or_deletes_it(
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-@pytest.mark.parametrize("table", ["entry_lots", "entries, entry_lots, usage_events"])
+@pytest.mark.parametrize(
+    "table", ["entry_lots", "entries, entry_lots, usage_events, promo_redemptions"]
+)
 def test_ledger_is_append_only_when_sql_truncates_it(
     engine: Engine, database: Database, table: str
 ) -> None:

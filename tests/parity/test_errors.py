@@ -30,11 +30,24 @@ from creditgate import (
     MemberCapExceeded,
     MemberNotFound,
     NotFound,
+    PackClaimed,
+    PackExists,
+    PackNotFound,
     PlanExists,
     PlanNotFound,
+    PromoExists,
+    PromoNotFound,
+    PromoRedeemed,
+    PromoUnavailable,
+    ProviderFailed,
+    PurchaseNotFound,
     RateLimited,
+    ReferralExists,
+    ReferralsOff,
+    SignatureInvalid,
     SubscriptionNotFound,
     Unauthenticated,
+    Unavailable,
 )
 from creditgate.client.problems import CLASSES, error_of
 from creditgate.domain import errors
@@ -58,6 +71,16 @@ SAMPLES: list[CreditgateError] = [
     IdempotencyConflict(key="job-1"),
     FeatureExists(key="image.generate"),
     PlanExists(key="basic"),
+    PromoNotFound("SPRING-25"),
+    PromoExists(key="SPRING-25"),
+    PromoUnavailable(key="SPRING-25", reason="used_up"),
+    PromoRedeemed(key="SPRING-25"),
+    PackNotFound("creator"),
+    PurchaseNotFound(12),
+    PackExists(key="creator"),
+    PackClaimed(key="starter"),
+    ReferralExists(account_id="user_2"),
+    ReferralsOff(),
     HoldNotPending(hold_id=4, hold_status="settled"),
     InsufficientCredits(required=Credits.parse("2.5"), available=Credits.parse("0.125")),
     MemberCapExceeded(required=Credits.parse(40), available=Credits.parse(-1)),
@@ -65,6 +88,9 @@ SAMPLES: list[CreditgateError] = [
     Unauthenticated("the API key is malformed"),
     Forbidden("this key's scope is read; the call needs write"),
     AccountFrozen(account_id="user_1"),
+    SignatureInvalid(provider="stripe", reason="the timestamp is outside the window"),
+    ProviderFailed(provider="stripe", reason="card_declined"),
+    Unavailable(service="stripe", reason="no Stripe secret key is configured"),
 ]
 """One error of every class in `domain/errors.py`."""
 
@@ -112,7 +138,7 @@ def test_error_of_answers_the_amounts_of_insufficient_credits() -> None:
 @pytest.mark.parametrize(
     ("status", "body", "expected"),
     [
-        (404, {"code": "promo_not_found", "detail": "x", "id": "pro"}, NotFound("pro")),
+        (404, {"code": "coupon_not_found", "detail": "x", "id": "pro"}, NotFound("pro")),
         (409, {"code": "plan_taken", "detail": "taken"}, Conflict("taken")),
         (
             422,

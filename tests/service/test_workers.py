@@ -31,8 +31,9 @@ import pytest
 from prometheus_client.mmap_dict import MmapedDict
 from sqlalchemy import create_engine, text
 
-from creditgate import Engine
+from creditgate import Credits, Engine
 from tests.conftest import PG_ADMIN_URL, _pg_url
+from tests.fakes.signing import clerk_user_created, stripe_delivery, svix_delivery, svix_secret
 from tests.servers import free_port
 
 STARTUP_S_MAX = 120.0
@@ -54,6 +55,13 @@ LOG_WAIT_S = 1.0
 CHARGE_ROUTE = "/v1/accounts/{account_id}/charge"
 RACED = "raced"
 RETRIED = "retried"
+BUYER = "buyer"
+
+STRIPE_SECRET = "whsec_workers_stripe"
+CLERK_SECRET = svix_secret()
+DELIVERIES = 100
+"""Deliveries of one signed event, sent 20 at once (`DELIVERED_AT_ONCE`)."""
+DELIVERED_AT_ONCE = 20
 
 
 @dataclass(frozen=True)
@@ -153,7 +161,12 @@ def _start(race: Race, url: str, directory: Path) -> "tuple[subprocess.Popen[byt
         "-d",
         url,
     ]
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+        "CREDITGATE_STRIPE_WEBHOOK_SECRET": STRIPE_SECRET,
+        "CREDITGATE_CLERK_WEBHOOK_SECRET": CLERK_SECRET,
+    }
     with log.open("wb") as out:
         # A session of its own, so that the workers can be found and ended with it.
         process = subprocess.Popen(
@@ -222,6 +235,11 @@ def service(
         engine.grant(RACED, race.credits, source="purchase")
         engine.create_account(RETRIED)
         engine.grant(RETRIED, 100, source="purchase")
+        engine.create_account(BUYER)
+        # The welcome is for the sign-ups the Clerk test makes; the pack comes after it, since
+        # a catalog applied whole removes the packs it does not name.
+        engine.apply_catalog({"welcome": {"credits": "50"}})
+        engine.create_pack("creator", name="Creator", credits=110, price_minor=1499)
         key = engine.create_key("write", name="workers test")[1]
         process, port, metrics = _start(race, url, directory)
         served = Service(
@@ -302,3 +320,52 @@ def test_serve_logs_each_request_when_workers_are_many(service: Service) -> None
     while request_id not in service.log.read_text(errors="replace"):
         assert time.monotonic() < deadline, f"no log line for request {request_id}"
         time.sleep(0.05)
+
+
+def _deliver(service: Service, path: str, body: bytes, headers: dict[str, str]) -> list[str]:
+    """Send one delivery `DELIVERIES` times, `DELIVERED_AT_ONCE` at a time; the outcomes."""
+    with service.client() as client, ThreadPoolExecutor(DELIVERED_AT_ONCE) as pool:
+        answers = list(
+            pool.map(lambda _: client.post(path, content=body, headers=headers), range(DELIVERIES))
+        )
+    assert {a.status_code for a in answers} == {200}, [a.text for a in answers][:3]
+    return [a.json()["outcome"] for a in answers]
+
+
+def test_one_stripe_event_delivered_100_times_across_workers_grants_once(
+    service: Service,
+) -> None:
+    session = {
+        "id": f"cs_test_workers_{service.race.backend}",
+        "object": "checkout.session",
+        "mode": "payment",
+        "amount_total": 1499,
+        "currency": "usd",
+        "payment_status": "paid",
+        "payment_intent": "pi_workers",
+        "metadata": {"account_id": BUYER, "pack": "creator"},
+    }
+    event = {
+        "id": f"evt_workers_{service.race.backend}",
+        "object": "event",
+        "type": "checkout.session.completed",
+        "data": {"object": session},
+    }
+
+    outcomes = _deliver(service, "/v1/webhooks/stripe", *stripe_delivery(event, STRIPE_SECRET))
+
+    assert Counter(outcomes) == {"applied": 1, "duplicate": DELIVERIES - 1}
+    assert service.engine.balance(BUYER).balance == Credits.parse(110)
+    assert service.engine.verify().is_clean
+
+
+def test_one_clerk_sign_up_delivered_100_times_across_workers_welcomes_once(
+    service: Service,
+) -> None:
+    user = f"user_workers_{service.race.backend}"
+    body, headers = svix_delivery(clerk_user_created(user), CLERK_SECRET)
+
+    outcomes = _deliver(service, "/v1/webhooks/clerk", body, headers)
+
+    assert Counter(outcomes) == {"applied": 1, "duplicate": DELIVERIES - 1}
+    assert service.engine.balance(user).balance == Credits.parse(50)

@@ -142,6 +142,34 @@ def test_plans_are_the_source_numbers(name: str) -> None:
     assert all(p.rollover.value == "none" and p.cycle.value == "month" for p in catalog.plans)
 
 
+SEED_PACKS: dict[str, list[tuple[str, str, int, str | None, bool]]] = {
+    "image-models": [
+        ("starter", "25", 499, None, False),
+        ("creator", "110", 1499, "best value", False),
+        ("pro", "300", 2999, None, False),
+        ("enterprise", "650", 4999, None, False),
+    ],
+    "video-models": [
+        ("starter", "50", 0, None, True),
+        ("pro", "200", 2999, "most popular", False),
+        ("enterprise", "1000", 9999, None, False),
+    ],
+}
+"""The packs each source sold: key, credits, price in cents, badge, free once."""
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_packs_are_the_source_numbers_in_price_order(name: str) -> None:
+    catalog = load(name)
+
+    found = [
+        (p.key, str(p.total_credits), p.price_minor, p.badge, p.is_free_once)
+        for p in sorted(catalog.packs, key=lambda p: p.price_minor)
+    ]
+    assert found == SEED_PACKS.get(name, [])
+    assert all(p.currency == "usd" and p.expires_after_days is None for p in catalog.packs)
+
+
 @pytest.mark.parametrize(
     ("name", "feature", "model", "quantity", "expected"),
     [

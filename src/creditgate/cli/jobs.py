@@ -6,6 +6,10 @@ expiry. Nothing depends on it for correctness: every operation on an account wri
 is due on it first. The pass makes the ledger prompt for accounts nobody touches. Any
 number of workers may run at once: each account is renewed under its row lock, and a
 cycle's grant is claimed once.
+
+With a Stripe secret key configured, a pass then starts the payments of the auto top-ups
+that accounts asked for by falling below their line (each charged once: its purchase's
+reference is Stripe's idempotency key).
 """
 
 import signal
@@ -16,8 +20,11 @@ from typing import Annotated
 
 import typer
 
-from creditgate.cli.context import DatabaseOpt, open_engine
+from creditgate.cli.context import DatabaseOpt, open_engine, settings_for
 from creditgate.domain.results import ExpirePass
+from creditgate.engine import Engine
+from creditgate.integrations.stripe_gateway import StripeGateway
+from creditgate.integrations.top_ups import run_top_ups
 
 jobs_app = typer.Typer(help="Due work: renewals and expiries.", no_args_is_help=True)
 
@@ -30,11 +37,29 @@ def _summary(done: ExpirePass) -> str:
     )
 
 
+def _gateway(database: str | None) -> StripeGateway | None:
+    settings = settings_for(database)
+    key = settings.stripe_secret_key
+    if key is None:
+        return None
+    return StripeGateway(key.get_secret_value(), api_base=settings.stripe_api_base)
+
+
+def _pass(engine: Engine, gateway: StripeGateway | None) -> None:
+    typer.echo(_summary(engine.expire()))
+    if gateway is not None:
+        run = run_top_ups(engine, gateway)
+        typer.echo(
+            f"started {run.started} top-up payments ({run.declined} declined, "
+            f"{run.failed} left for the next pass)"
+        )
+
+
 @jobs_app.command("run")
 def jobs_run(database: DatabaseOpt = None) -> None:
     """One pass over every account with something due (run it from cron)."""
     with open_engine(database) as engine:
-        typer.echo(_summary(engine.expire()))
+        _pass(engine, _gateway(database))
 
 
 def worker(
@@ -55,10 +80,11 @@ def worker(
     previous = signal.signal(signal.SIGTERM, stop)
     done = 0
     try:
+        gateway = _gateway(database)
         with open_engine(database) as engine:
             while not stopping.is_set() and (passes is None or done < passes):
                 started = time.monotonic()
-                typer.echo(_summary(engine.expire()))
+                _pass(engine, gateway)
                 done += 1
                 if passes is not None and done >= passes:
                     break

@@ -14,6 +14,7 @@ import typer
 from creditgate.cli import catalog as catalog_commands
 from creditgate.cli import demo as demo_script
 from creditgate.cli import jobs as jobs_commands
+from creditgate.cli import packs as pack_commands
 from creditgate.cli import service as service_commands
 from creditgate.cli.context import (
     DatabaseOpt,
@@ -52,6 +53,7 @@ app.add_typer(accounts_app, name="accounts")
 catalog_commands.register(app)
 service_commands.register(app)
 jobs_commands.register(app)
+pack_commands.register(app)
 
 
 @db_app.command("upgrade")

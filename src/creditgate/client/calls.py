@@ -36,6 +36,7 @@ from creditgate.domain.holds import Hold, check_ttl
 from creditgate.domain.ids import EntryId, HoldId
 from creditgate.domain.inputs import check_instant, check_key, check_metadata
 from creditgate.domain.lots import LotSource
+from creditgate.domain.packs import Pack, Purchase, check_pack_key
 from creditgate.domain.plans import Plan, Subscription, check_plan_key
 from creditgate.domain.pricing import (
     Feature,
@@ -51,6 +52,8 @@ from creditgate.domain.pricing import (
     quantity_data,
     rule_data,
 )
+from creditgate.domain.promos import Promo, check_code
+from creditgate.domain.referrals import Referral, check_referrer
 from creditgate.domain.results import (
     Balance,
     Check,
@@ -63,13 +66,16 @@ from creditgate.domain.results import (
     TransferReceipt,
     VerifyReport,
 )
+from creditgate.domain.topups import AutoTopUp
 from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
 from creditgate.schemas import (
     AccountOut,
+    AutoTopUpOut,
     BalanceAtOut,
     BalanceOut,
     ChangeOut,
     CheckOut,
+    CheckoutOut,
     Deleted,
     EntryOut,
     EntryPage,
@@ -79,11 +85,16 @@ from creditgate.schemas import (
     LifetimeOut,
     MemberOut,
     Out,
+    PackOut,
     PlanOut,
     PlanOverviewOut,
     PriceOut,
+    PromoOut,
+    PurchaseOut,
+    PurchasePage,
     QuoteOut,
     ReceiptOut,
+    ReferralOut,
     SubscriptionOut,
     SubscriptionReceiptOut,
     TransferReceiptOut,
@@ -998,6 +1009,252 @@ def resume_subscription(account_id: str) -> Call[SubscriptionReceipt]:
         method="POST",
         path=f"/v1/accounts/{_account(account_id)}/subscription/resume",
         read=_one(SubscriptionReceiptOut, SubscriptionReceipt),
+    )
+
+
+# Packs and purchases
+
+
+def _pack(value: object, field: str = "pack") -> str:
+    return _segment(check_pack_key(value, field=field))
+
+
+def _pack_body(**fields: object) -> dict[str, object]:
+    """A pack's fields: amounts as decimal strings."""
+    body = _body(**fields)
+    for name in ("credits", "bonus_credits"):
+        if name in body:
+            body[name] = _amount(body[name], name)  # type: ignore[arg-type]
+    return {name: _plain(value) for name, value in body.items()}
+
+
+def packs(*, include_inactive: bool) -> Call[tuple[Pack, ...]]:
+    """`GET /v1/packs`."""
+    return Call(
+        method="GET",
+        path="/v1/packs",
+        query=_query(include_inactive=include_inactive),
+        read=_many(PackOut, Pack),
+    )
+
+
+def get_pack(key: str) -> Call[Pack]:
+    """`GET /v1/packs/{key}`."""
+    return Call(method="GET", path=f"/v1/packs/{_pack(key, 'key')}", read=_one(PackOut, Pack))
+
+
+def create_pack(key: str, **fields: object) -> Call[Pack]:
+    """`POST /v1/packs`: a second one finds the key taken."""
+    return Call(
+        method="POST",
+        path="/v1/packs",
+        body={"key": key, **_pack_body(**fields)},
+        read=_one(PackOut, Pack),
+        is_repeatable=False,
+    )
+
+
+def update_pack(key: str, **fields: object) -> Call[Pack]:
+    """`PATCH /v1/packs/{key}`: it sets values, so repeating it changes nothing."""
+    return Call(
+        method="PATCH",
+        path=f"/v1/packs/{_pack(key, 'key')}",
+        body=_pack_body(**fields),
+        read=_one(PackOut, Pack),
+    )
+
+
+def deactivate_pack(key: str) -> Call[Pack]:
+    """`POST /v1/packs/{key}/deactivate`."""
+    return Call(
+        method="POST", path=f"/v1/packs/{_pack(key, 'key')}/deactivate", read=_one(PackOut, Pack)
+    )
+
+
+def claim_pack(account_id: str, pack: str, *, idempotency_key: str | None) -> Call[Purchase]:
+    """`POST /v1/accounts/{account_id}/packs/{pack}/claim`."""
+    return Call(
+        method="POST",
+        path=f"/v1/accounts/{_account(account_id)}/packs/{_pack(pack)}/claim",
+        key=_key(idempotency_key),
+        read=_one(PurchaseOut, Purchase),
+    )
+
+
+def purchases(account_id: str, *, limit: int, cursor: str | None) -> Call[Page[Purchase]]:
+    """`GET /v1/accounts/{account_id}/purchases`."""
+    return Call(
+        method="GET",
+        path=f"/v1/accounts/{_account(account_id)}/purchases",
+        query=_query(limit=limit, cursor=cursor),
+        read=_one(PurchasePage, Page),
+    )
+
+
+def get_purchase(account_id: str, purchase_id: int) -> Call[Purchase]:
+    """`GET /v1/accounts/{account_id}/purchases/{purchase_id}`."""
+    if type(purchase_id) is not int or purchase_id <= 0:
+        raise InvalidInput(field="purchase_id", reason="must be a positive integer id")
+    return Call(
+        method="GET",
+        path=f"/v1/accounts/{_account(account_id)}/purchases/{purchase_id}",
+        read=_one(PurchaseOut, Purchase),
+    )
+
+
+def _maybe_top_up(data: object) -> AutoTopUp | None:
+    return None if data is None else _one(AutoTopUpOut, AutoTopUp)(data)
+
+
+def auto_top_up(account_id: str) -> Call[AutoTopUp | None]:
+    """`GET /v1/accounts/{account_id}/auto-top-up`."""
+    return Call(
+        method="GET",
+        path=f"/v1/accounts/{_account(account_id)}/auto-top-up",
+        read=_maybe_top_up,
+    )
+
+
+def set_auto_top_up(account_id: str, **fields: object) -> Call[AutoTopUp]:
+    """`PUT /v1/accounts/{account_id}/auto-top-up`: it sets values, so repeating it is safe."""
+    body = _body(**fields)
+    if "threshold" in body:
+        body["threshold"] = _amount(body["threshold"], "threshold")  # type: ignore[arg-type]
+    return Call(
+        method="PUT",
+        path=f"/v1/accounts/{_account(account_id)}/auto-top-up",
+        body=body,
+        read=_one(AutoTopUpOut, AutoTopUp),
+    )
+
+
+def disable_auto_top_up(account_id: str) -> Call[AutoTopUp | None]:
+    """`DELETE /v1/accounts/{account_id}/auto-top-up`: repeating it changes nothing."""
+    return Call(
+        method="DELETE",
+        path=f"/v1/accounts/{_account(account_id)}/auto-top-up",
+        read=_maybe_top_up,
+    )
+
+
+def checkout(
+    account_id: str,
+    *,
+    pack: str | None,
+    plan: str | None,
+    interval: object,
+    success_url: str,
+    cancel_url: str,
+    customer_email: str | None,
+) -> Call[tuple[Purchase, str]]:
+    """`POST /v1/checkout`: each call opens a new session at Stripe."""
+
+    def read(data: object) -> tuple[Purchase, str]:
+        opened = CheckoutOut.model_validate(data)
+        purchase = opened.purchase.to_domain()
+        assert isinstance(purchase, Purchase)
+        return purchase, opened.url
+
+    return Call(
+        method="POST",
+        path="/v1/checkout",
+        body=_body(
+            account_id=check_account_id(account_id),
+            pack=None if pack is None else check_pack_key(pack),
+            plan=None if plan is None else check_plan_key(plan),
+            interval=_plain(interval),
+            success_url=success_url,
+            cancel_url=cancel_url,
+            customer_email=customer_email,
+        ),
+        read=read,
+        is_repeatable=False,
+    )
+
+
+# Promo codes and referrals
+
+
+def _promo_body(**fields: object) -> dict[str, object]:
+    """A promo code's fields: credits as a decimal string, times as ISO 8601 text."""
+    body = _body(**fields)
+    if "credits" in body:
+        body["credits"] = _amount(body["credits"], "credits")  # type: ignore[arg-type]
+    for name in ("starts_at", "ends_at"):
+        if name in body:
+            body[name] = _instant(body[name], name)
+    return body
+
+
+def promos(*, include_inactive: bool) -> Call[tuple[Promo, ...]]:
+    """`GET /v1/promos`."""
+    return Call(
+        method="GET",
+        path="/v1/promos",
+        query=_query(include_inactive=include_inactive),
+        read=_many(PromoOut, Promo),
+    )
+
+
+def get_promo(code: str) -> Call[Promo]:
+    """`GET /v1/promos/{code}`."""
+    return Call(
+        method="GET", path=f"/v1/promos/{_segment(check_code(code))}", read=_one(PromoOut, Promo)
+    )
+
+
+def create_promo(code: str, **fields: object) -> Call[Promo]:
+    """`POST /v1/promos`: a second one finds the code taken."""
+    return Call(
+        method="POST",
+        path="/v1/promos",
+        body={"code": check_code(code), **_promo_body(**fields)},
+        read=_one(PromoOut, Promo),
+        is_repeatable=False,
+    )
+
+
+def update_promo(code: str, **fields: object) -> Call[Promo]:
+    """`PATCH /v1/promos/{code}`: it sets values, so repeating it changes nothing."""
+    return Call(
+        method="PATCH",
+        path=f"/v1/promos/{_segment(check_code(code))}",
+        body=_promo_body(**fields),
+        read=_one(PromoOut, Promo),
+    )
+
+
+def redeem(account_id: str, code: str, *, idempotency_key: str | None) -> Call[Receipt]:
+    """`POST /v1/accounts/{account_id}/redeem`."""
+    return Call(
+        method="POST",
+        path=f"/v1/accounts/{_account(account_id)}/redeem",
+        body={"code": check_code(code)},
+        key=_key(idempotency_key),
+        read=_one(ReceiptOut, Receipt),
+    )
+
+
+def refer(referee_id: str, referrer_id: str, *, idempotency_key: str | None) -> Call[Referral]:
+    """`POST /v1/accounts/{account_id}/referral`."""
+    referee = check_account_id(referee_id, field="referee_id")
+    referrer = check_account_id(referrer_id, field="referrer")
+    check_referrer(referee, referrer)
+    return Call(
+        method="POST",
+        path=f"/v1/accounts/{_segment(referee)}/referral",
+        body={"referrer": referrer},
+        key=_key(idempotency_key),
+        read=_one(ReferralOut, Referral),
+    )
+
+
+def referrals(account_id: str) -> Call[tuple[Referral, ...]]:
+    """`GET /v1/accounts/{account_id}/referrals`."""
+    return Call(
+        method="GET",
+        path=f"/v1/accounts/{_account(account_id)}/referrals",
+        read=_many(ReferralOut, Referral),
     )
 
 

@@ -20,8 +20,11 @@ from creditgate.domain.holds import Hold
 from creditgate.domain.ids import EntryId, HoldId
 from creditgate.domain.limits import PAGE_SIZE_DEFAULT
 from creditgate.domain.lots import LotSource
+from creditgate.domain.packs import Pack, Purchase
 from creditgate.domain.plans import Cycle, Interval, Plan, Rollover, Subscription
 from creditgate.domain.pricing import Feature, Price, Quantity, Quote, Rule
+from creditgate.domain.promos import Promo
+from creditgate.domain.referrals import Referral
 from creditgate.domain.results import (
     Balance,
     Check,
@@ -34,6 +37,7 @@ from creditgate.domain.results import (
     TransferReceipt,
     VerifyReport,
 )
+from creditgate.domain.topups import AutoTopUp
 from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
 from creditgate.holding import HeldWork
 
@@ -708,6 +712,237 @@ class Client:
     def resume_subscription(self, account_id: str) -> SubscriptionReceipt:
         """Keep a cancelled subscription after all (before its period ends)."""
         return self._send(calls.resume_subscription(account_id))
+
+    # Packs and purchases
+
+    def packs(self, *, include_inactive: bool = False) -> tuple[Pack, ...]:
+        """The packs on sale (or all of them), in the purchase page's order."""
+        return self._send(calls.packs(include_inactive=include_inactive))
+
+    def get_pack(self, key: str) -> Pack:
+        """One pack, active or not."""
+        return self._send(calls.get_pack(key))
+
+    def create_pack(  # noqa: PLR0913 - a pack has this many facets, all keyword-only
+        self,
+        key: str,
+        *,
+        name: str,
+        credits: AmountLike,
+        price_minor: int,
+        currency: str = "usd",
+        bonus_credits: AmountLike = 0,
+        description: str | None = None,
+        badge: str | None = None,
+        is_free_once: bool = False,
+        expires_after_days: int | None = None,
+        is_active: bool = True,
+        sort_order: int = 0,
+    ) -> Pack:
+        """Put a pack on sale: `credits` (plus `bonus_credits`) for `price_minor`."""
+        return self._send(
+            calls.create_pack(
+                key,
+                name=name,
+                credits=credits,
+                price_minor=price_minor,
+                currency=currency,
+                bonus_credits=bonus_credits,
+                description=description,
+                badge=badge,
+                is_free_once=is_free_once,
+                expires_after_days=expires_after_days,
+                is_active=is_active,
+                sort_order=sort_order,
+            )
+        )
+
+    def update_pack(  # noqa: PLR0913 - a pack has this many facets, all keyword-only
+        self,
+        key: str,
+        *,
+        name: str | None = None,
+        credits: AmountLike | None = None,
+        price_minor: int | None = None,
+        currency: str | None = None,
+        bonus_credits: AmountLike | None = None,
+        description: str | None = None,
+        badge: str | None = None,
+        is_free_once: bool | None = None,
+        expires_after_days: int | None = None,
+        is_active: bool | None = None,
+        sort_order: int | None = None,
+    ) -> Pack:
+        """Change a pack's fields (None keeps one); checkouts opened before keep their price."""
+        return self._send(
+            calls.update_pack(
+                key,
+                name=name,
+                credits=credits,
+                price_minor=price_minor,
+                currency=currency,
+                bonus_credits=bonus_credits,
+                description=description,
+                badge=badge,
+                is_free_once=is_free_once,
+                expires_after_days=expires_after_days,
+                is_active=is_active,
+                sort_order=sort_order,
+            )
+        )
+
+    def deactivate_pack(self, key: str) -> Pack:
+        """Stop selling a pack; its purchases keep pointing at it."""
+        return self._send(calls.deactivate_pack(key))
+
+    def claim_pack(
+        self, account_id: str, pack: str, *, idempotency_key: str | None = None
+    ) -> Purchase:
+        """Grant a free-once pack to the account: once per account, ever."""
+        return self._send(calls.claim_pack(account_id, pack, idempotency_key=idempotency_key))
+
+    def purchases(
+        self, account_id: str, *, limit: int = PAGE_SIZE_DEFAULT, cursor: str | None = None
+    ) -> Page[Purchase]:
+        """The account's purchases, newest first."""
+        return self._send(calls.purchases(account_id, limit=limit, cursor=cursor))
+
+    def get_purchase(self, account_id: str, purchase_id: int) -> Purchase:
+        """One of the account's purchases."""
+        return self._send(calls.get_purchase(account_id, purchase_id))
+
+    def set_auto_top_up(
+        self,
+        account_id: str,
+        *,
+        pack: str,
+        threshold: AmountLike,
+        customer_ref: str,
+        payment_method_ref: str,
+        failures_max: int = 3,
+    ) -> AutoTopUp:
+        """Buy `pack` with the saved card whenever available credits fall below `threshold`."""
+        return self._send(
+            calls.set_auto_top_up(
+                account_id,
+                pack=pack,
+                threshold=threshold,
+                customer_ref=customer_ref,
+                payment_method_ref=payment_method_ref,
+                failures_max=failures_max,
+            )
+        )
+
+    def auto_top_up(self, account_id: str) -> AutoTopUp | None:
+        """The account's auto top-up setting and where it stands; None when never set."""
+        return self._send(calls.auto_top_up(account_id))
+
+    def disable_auto_top_up(self, account_id: str) -> AutoTopUp | None:
+        """Turn the account's auto top-up off; a payment already started still settles."""
+        return self._send(calls.disable_auto_top_up(account_id))
+
+    def checkout(
+        self,
+        account_id: str,
+        *,
+        pack: str | None = None,
+        plan: str | None = None,
+        interval: Interval | str | None = None,
+        success_url: str,
+        cancel_url: str,
+        customer_email: str | None = None,
+    ) -> tuple[Purchase, str]:
+        """Open a Stripe Checkout Session for a pack or a plan: the pending purchase and its URL.
+
+        Send the person to the URL; the service's Stripe webhook grants a pack's credits
+        once paid, and a plan's cycles as its invoices are paid. A service verb: the
+        embedded engine has no Stripe account of its own.
+        """
+        return self._send(
+            calls.checkout(
+                account_id,
+                pack=pack,
+                plan=plan,
+                interval=interval,
+                success_url=success_url,
+                cancel_url=cancel_url,
+                customer_email=customer_email,
+            )
+        )
+
+    # Promo codes
+
+    def promos(self, *, include_inactive: bool = False) -> tuple[Promo, ...]:
+        """The active promo codes (or all of them), by code."""
+        return self._send(calls.promos(include_inactive=include_inactive))
+
+    def get_promo(self, code: str) -> Promo:
+        """One promo code, active or not, with how many accounts have redeemed it."""
+        return self._send(calls.get_promo(code))
+
+    def create_promo(
+        self,
+        code: str,
+        *,
+        credits: AmountLike,
+        expires_after_days: int | None = None,
+        starts_at: datetime | None = None,
+        ends_at: datetime | None = None,
+        max_redemptions: int | None = None,
+        is_active: bool = True,
+    ) -> Promo:
+        """Add a promo code that grants `credits` once to each account that redeems it."""
+        return self._send(
+            calls.create_promo(
+                code,
+                credits=credits,
+                expires_after_days=expires_after_days,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                max_redemptions=max_redemptions,
+                is_active=is_active,
+            )
+        )
+
+    def update_promo(
+        self,
+        code: str,
+        *,
+        credits: AmountLike | None = None,
+        expires_after_days: int | None = None,
+        starts_at: datetime | None = None,
+        ends_at: datetime | None = None,
+        max_redemptions: int | None = None,
+        is_active: bool | None = None,
+    ) -> Promo:
+        """Change a code's fields (None keeps one); redemptions already made stay."""
+        return self._send(
+            calls.update_promo(
+                code,
+                credits=credits,
+                expires_after_days=expires_after_days,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                max_redemptions=max_redemptions,
+                is_active=is_active,
+            )
+        )
+
+    def redeem(self, account_id: str, code: str, *, idempotency_key: str | None = None) -> Receipt:
+        """Grant a promo code's credits to the account, once, as a lot of source `promo`."""
+        return self._send(calls.redeem(account_id, code, idempotency_key=idempotency_key))
+
+    # Referrals
+
+    def refer(
+        self, referee_id: str, referrer_id: str, *, idempotency_key: str | None = None
+    ) -> Referral:
+        """Record that `referrer_id` referred `referee_id`, on the catalog's terms."""
+        return self._send(calls.refer(referee_id, referrer_id, idempotency_key=idempotency_key))
+
+    def referrals(self, account_id: str) -> tuple[Referral, ...]:
+        """The referrals an account made (as the referrer), oldest first, with their state."""
+        return self._send(calls.referrals(account_id))
 
     # Operations
 

@@ -1,11 +1,14 @@
 """The catalog as data: what a catalog file holds, and the changes that bring a database to it.
 
 A team keeps its prices in git as a file (TOML) of features, each with its prices, its
-plans, and the welcome credits every new account receives. `parse_catalog` checks a whole
-file before anything is written, so a bad file changes nothing; `plan_changes` compares the
-catalog in force with the file and lists what applying it does. Prices change only by new
+plans, its packs, the welcome credits every new account receives and the referral terms.
+`parse_catalog` checks a whole file before anything is written, so a bad file changes
+nothing; `plan_changes` compares the catalog in force with the file and lists what applying
+it does. Prices change only by new
 versions: a changed price is a new version, a price the file no longer has is retired by one.
 Plans change in place (from each subscriber's next cycle); a plan the file lacks is removed.
+Packs change in place too (for checkouts opened from then on); a pack the file lacks is
+removed (deleted if nobody bought it, else deactivated).
 """
 
 from collections.abc import Mapping, Sequence
@@ -14,7 +17,8 @@ from enum import StrEnum
 
 from creditgate.domain.amounts import Credits
 from creditgate.domain.errors import InvalidInput
-from creditgate.domain.limits import FEATURES_MAX, PLANS_MAX, PRICES_PER_FEATURE_MAX
+from creditgate.domain.limits import FEATURES_MAX, PACKS_MAX, PLANS_MAX, PRICES_PER_FEATURE_MAX
+from creditgate.domain.packs import PackSpec, pack_data, parse_pack
 from creditgate.domain.plans import PlanSpec, parse_plan, plan_data
 from creditgate.domain.pricing import (
     PriceSpec,
@@ -24,6 +28,7 @@ from creditgate.domain.pricing import (
     price_data,
     refuse_unknown,
 )
+from creditgate.domain.referrals import ReferralTerms, parse_terms, terms_data
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,11 +45,13 @@ class FeatureSpec:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Catalog:
-    """A whole catalog: features and plans in key order, the welcome credits (None: none)."""
+    """A whole catalog: features, plans and packs in key order, the welcome credits (None: none)."""
 
     features: tuple[FeatureSpec, ...] = ()
     welcome: Credits | None = None
+    referrals: ReferralTerms | None = None
     plans: tuple[PlanSpec, ...] = ()
+    packs: tuple[PackSpec, ...] = ()
 
 
 def _table(value: object, where: str) -> Mapping[str, object]:
@@ -107,7 +114,9 @@ def parse_catalog(data: Mapping[str, object]) -> Catalog:
     Raises:
         InvalidInput: the first problem found, naming where it is (`features[2].prices[0]`).
     """
-    refuse_unknown(data, {"features", "welcome", "plans"}, "catalog")
+    if not isinstance(data, Mapping):
+        raise InvalidInput(field="catalog", reason="must be a table (a parsed catalog file)")
+    refuse_unknown(data, {"features", "welcome", "referrals", "plans", "packs"}, "catalog")
     raw = _list(data.get("features", []), "features")
     if len(raw) > FEATURES_MAX:
         raise InvalidInput(field="features", reason=f"at most {FEATURES_MAX} features")
@@ -122,10 +131,15 @@ def parse_catalog(data: Mapping[str, object]) -> Catalog:
         table = _table(data["welcome"], "welcome")
         refuse_unknown(table, {"credits"}, "welcome")
         welcome = Credits.positive(table.get("credits"), field="welcome.credits")  # type: ignore[arg-type]
+    referrals = None
+    if "referrals" in data:
+        referrals = parse_terms(_table(data["referrals"], "referrals"), "referrals")
     return Catalog(
         features=tuple(sorted(features.values(), key=lambda f: f.key)),
         welcome=welcome,
+        referrals=referrals,
         plans=_parse_plans(data.get("plans", [])),
+        packs=_parse_packs(data.get("packs", [])),
     )
 
 
@@ -145,14 +159,31 @@ def _parse_plans(value: object) -> tuple[PlanSpec, ...]:
     return tuple(sorted(plans.values(), key=lambda p: p.key))
 
 
+def _parse_packs(value: object) -> tuple[PackSpec, ...]:
+    raw = _list(value, "packs")
+    if len(raw) > PACKS_MAX:
+        raise InvalidInput(field="packs", reason=f"at most {PACKS_MAX} packs")
+    packs: dict[str, PackSpec] = {}
+    for i, item in enumerate(raw):
+        spec = parse_pack(_table(item, f"packs[{i}]"), f"packs[{i}]")
+        if spec.key in packs:
+            raise InvalidInput(field=f"packs[{i}].key", reason=f"{spec.key} appears twice")
+        packs[spec.key] = spec
+    return tuple(sorted(packs.values(), key=lambda p: p.key))
+
+
 def catalog_data(catalog: Catalog) -> dict[str, object]:
     """The file form of a catalog: what `parse_catalog` reads back to an equal catalog."""
     data: dict[str, object] = {}
     if catalog.welcome is not None:
         data["welcome"] = {"credits": str(catalog.welcome)}
+    if catalog.referrals is not None:
+        data["referrals"] = terms_data(catalog.referrals)
     data["features"] = [feature_data(feature) for feature in catalog.features]
     if catalog.plans:
         data["plans"] = [plan_data(p) for p in catalog.plans]
+    if catalog.packs:
+        data["packs"] = [pack_data(p) for p in catalog.packs]
     return data
 
 
@@ -180,10 +211,16 @@ class ChangeKind(StrEnum):
     """A new price version (the first, or one that replaces the price in force)."""
     RETIRE_PRICE = "retire_price"
     SET_WELCOME = "set_welcome"
+    SET_REFERRALS = "set_referrals"
+    """The referral terms replaced (or, with none, referrals turned off)."""
     CREATE_PLAN = "create_plan"
     UPDATE_PLAN = "update_plan"
     REMOVE_PLAN = "remove_plan"
     """Deleted when never subscribed to, otherwise deactivated."""
+    CREATE_PACK = "create_pack"
+    UPDATE_PACK = "update_pack"
+    REMOVE_PACK = "remove_pack"
+    """Deleted when never bought, otherwise deactivated."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -195,7 +232,9 @@ class Change:
     price: PriceSpec | None = None
     model: str | None = None
     welcome: Credits | None = None
+    referrals: ReferralTerms | None = None
     plan: PlanSpec | None = None
+    pack: PackSpec | None = None
     detail: str
 
     def __str__(self) -> str:
@@ -247,6 +286,16 @@ def _feature_changes(now: FeatureSpec, want: FeatureSpec) -> list[Change]:
     return changes
 
 
+def _referral_change(terms: ReferralTerms | None) -> Change:
+    shown = "off"
+    if terms is not None:
+        shown = (
+            f"{terms.referrer_credits} credits to the referrer, {terms.referee_credits} to the"
+            f" referee, on {terms.condition.value}"
+        )
+    return Change(kind=ChangeKind.SET_REFERRALS, referrals=terms, detail=f"~ referrals: {shown}")
+
+
 def plan_changes(current: Catalog, desired: Catalog) -> tuple[Change, ...]:
     """What applying `desired` over `current` does, in the order it is done.
 
@@ -261,6 +310,8 @@ def plan_changes(current: Catalog, desired: Catalog) -> tuple[Change, ...]:
                 kind=ChangeKind.SET_WELCOME, welcome=desired.welcome, detail=f"~ welcome: {shown}"
             )
         )
+    if current.referrals != desired.referrals:
+        changes.append(_referral_change(desired.referrals))
     have = {f.key: f for f in current.features}
     for want in desired.features:
         now = have.pop(want.key, None)
@@ -286,6 +337,7 @@ def plan_changes(current: Catalog, desired: Catalog) -> tuple[Change, ...]:
             Change(kind=ChangeKind.REMOVE_FEATURE, feature=gone, detail=f"- feature {gone.key}")
         )
     changes.extend(_plan_changes(current.plans, desired.plans))
+    changes.extend(_pack_changes(current.packs, desired.packs))
     return tuple(changes)
 
 
@@ -311,4 +363,25 @@ def _plan_changes(current: Sequence[PlanSpec], desired: Sequence[PlanSpec]) -> l
             )
     for gone in (p for p in have.values() if p.is_active):
         changes.append(Change(kind=ChangeKind.REMOVE_PLAN, plan=gone, detail=f"- plan {gone.key}"))
+    return changes
+
+
+def _pack_changes(current: Sequence[PackSpec], desired: Sequence[PackSpec]) -> list[Change]:
+    """Packs the file adds, changes or lacks."""
+    changes: list[Change] = []
+    have = {p.key: p for p in current}
+    for want in desired:
+        now = have.pop(want.key, None)
+        if now is None:
+            detail = f"+ pack {want.key} ({want.name}, {want.total_credits} credits)"
+            changes.append(Change(kind=ChangeKind.CREATE_PACK, pack=want, detail=detail))
+        elif now != want:
+            old, new = pack_data(now), pack_data(want)
+            differ = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+            what = ", ".join(f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in differ)
+            changes.append(
+                Change(kind=ChangeKind.UPDATE_PACK, pack=want, detail=f"~ pack {want.key}: {what}")
+            )
+    for gone in (p for p in have.values() if p.is_active):
+        changes.append(Change(kind=ChangeKind.REMOVE_PACK, pack=gone, detail=f"- pack {gone.key}"))
     return changes

@@ -7,18 +7,29 @@ lives here: the service maps classes to statuses in one table. A failed call cha
     ├── InvalidInput            invalid_input          field, reason
     ├── NotFound                <entity>_not_found     id
     │   (AccountNotFound, MemberNotFound, HoldNotFound, EntryNotFound, FeatureNotFound,
-    │    KeyNotFound, PlanNotFound, SubscriptionNotFound)
+    │    KeyNotFound, PlanNotFound, SubscriptionNotFound, PackNotFound, PurchaseNotFound,
+    │    PromoNotFound)
     ├── Conflict
     │   ├── IdempotencyConflict idempotency_conflict   key
     │   ├── FeatureExists       feature_exists         key
     │   ├── PlanExists          plan_exists            key
+    │   ├── PackExists          pack_exists            key
+    │   ├── PackClaimed         pack_claimed           key
+    │   ├── PromoExists         promo_exists           key
+    │   ├── PromoUnavailable    promo_unavailable      key, reason
+    │   ├── PromoRedeemed       promo_redeemed         key
+    │   ├── ReferralExists      referral_exists        account_id
+    │   ├── ReferralsOff        referrals_off
     │   └── HoldNotPending      hold_not_pending       hold_id, hold_status
     ├── InsufficientCredits     insufficient_credits   required, available, shortfall
     │   └── MemberCapExceeded   member_cap_exceeded
     ├── RateLimited             rate_limited           limit_per_s, retry_after_s
     ├── Unauthenticated         unauthenticated
-    └── Forbidden               forbidden
-        └── AccountFrozen       account_frozen         account_id
+    ├── Forbidden               forbidden
+    │   └── AccountFrozen       account_frozen         account_id
+    ├── SignatureInvalid        signature_invalid      provider
+    ├── ProviderFailed          provider_failed        provider
+    └── Unavailable             unavailable            service
 """
 
 from typing import TYPE_CHECKING, ClassVar
@@ -136,6 +147,27 @@ class SubscriptionNotFound(NotFound):
     entity = "subscription of account"
 
 
+class PackNotFound(NotFound):
+    """No pack has this key (or, to buy or claim, no active pack)."""
+
+    code = "pack_not_found"
+    entity = "pack"
+
+
+class PurchaseNotFound(NotFound):
+    """No purchase of this account has this id."""
+
+    code = "purchase_not_found"
+    entity = "purchase"
+
+
+class PromoNotFound(NotFound):
+    """No promo code is this code (codes are compared in upper case)."""
+
+    code = "promo_not_found"
+    entity = "promo code"
+
+
 class Conflict(CreditgateError):
     """The request clashes with the state it would change."""
 
@@ -183,6 +215,113 @@ class PlanExists(Conflict):
 
     def fields(self) -> dict[str, object]:
         return {"key": self.key}
+
+
+class PackExists(Conflict):
+    """A pack with this key exists already (perhaps inactive): update it instead."""
+
+    code = "pack_exists"
+    title = "Pack exists"
+
+    def __init__(self, *, key: str) -> None:
+        super().__init__(f"pack {key!r} exists already")
+        self.key = key
+
+    def fields(self) -> dict[str, object]:
+        return {"key": self.key}
+
+
+class PackClaimed(Conflict):
+    """The account has claimed this free-once pack already."""
+
+    code = "pack_claimed"
+    title = "Pack claimed already"
+
+    def __init__(self, *, key: str) -> None:
+        super().__init__(f"the free pack {key!r} was claimed by this account already")
+        self.key = key
+
+    def fields(self) -> dict[str, object]:
+        return {"key": self.key}
+
+
+class PromoExists(Conflict):
+    """A promo code with this code exists already (perhaps inactive): update it instead."""
+
+    code = "promo_exists"
+    title = "Promo code exists"
+
+    def __init__(self, *, key: str) -> None:
+        super().__init__(f"promo code {key!r} exists already")
+        self.key = key
+
+    def fields(self) -> dict[str, object]:
+        return {"key": self.key}
+
+
+_PROMO_REASONS = {
+    "inactive": "inactive",
+    "not_started": "not valid yet",
+    "ended": "no longer valid",
+    "used_up": "used up",
+}
+
+
+class PromoUnavailable(Conflict):
+    """The code cannot be redeemed now; `reason` says why.
+
+    `inactive` (switched off), `not_started` (before its window), `ended` (after it) or
+    `used_up` (its maximum of redemptions is reached).
+    """
+
+    code = "promo_unavailable"
+    title = "Promo code unavailable"
+
+    def __init__(self, *, key: str, reason: str) -> None:
+        super().__init__(f"promo code {key!r} is {_PROMO_REASONS.get(reason, reason)}")
+        self.key = key
+        self.reason = reason
+
+    def fields(self) -> dict[str, object]:
+        return {"key": self.key, "reason": self.reason}
+
+
+class PromoRedeemed(Conflict):
+    """The account has redeemed this code already: a code grants once per account."""
+
+    code = "promo_redeemed"
+    title = "Promo code redeemed already"
+
+    def __init__(self, *, key: str) -> None:
+        super().__init__(f"promo code {key!r} was redeemed by this account already")
+        self.key = key
+
+    def fields(self) -> dict[str, object]:
+        return {"key": self.key}
+
+
+class ReferralExists(Conflict):
+    """The account was referred already: an account is referred once, by one referrer."""
+
+    code = "referral_exists"
+    title = "Referral exists"
+
+    def __init__(self, *, account_id: str) -> None:
+        super().__init__(f"account {account_id!r} was referred already")
+        self.account_id = account_id
+
+    def fields(self) -> dict[str, object]:
+        return {"account_id": self.account_id}
+
+
+class ReferralsOff(Conflict):
+    """The catalog offers no referral bonus (it has no `[referrals]`): nothing to record."""
+
+    code = "referrals_off"
+    title = "Referrals are off"
+
+    def __init__(self) -> None:
+        super().__init__("the catalog offers no referral bonus: set [referrals] first")
 
 
 class HoldNotPending(Conflict):
@@ -271,3 +410,48 @@ class AccountFrozen(Forbidden):
 
     def fields(self) -> dict[str, object]:
         return {"account_id": self.account_id}
+
+
+class SignatureInvalid(CreditgateError):
+    """A webhook delivery's signature is missing, malformed, wrong or outside its window."""
+
+    code = "signature_invalid"
+    title = "Signature invalid"
+
+    def __init__(self, *, provider: str, reason: str) -> None:
+        super().__init__(f"{provider} signature refused: {reason}")
+        self.provider = provider
+        self.reason = reason
+
+    def fields(self) -> dict[str, object]:
+        return {"provider": self.provider, "reason": self.reason}
+
+
+class ProviderFailed(CreditgateError):
+    """A payment provider refused or failed a call we made (nothing was recorded)."""
+
+    code = "provider_failed"
+    title = "Payment provider failed"
+
+    def __init__(self, *, provider: str, reason: str) -> None:
+        super().__init__(f"{provider} failed: {reason}")
+        self.provider = provider
+        self.reason = reason
+
+    def fields(self) -> dict[str, object]:
+        return {"provider": self.provider, "reason": self.reason}
+
+
+class Unavailable(CreditgateError):
+    """Something this call needs is not configured or not reachable: try again later."""
+
+    code = "unavailable"
+    title = "Unavailable"
+
+    def __init__(self, *, service: str, reason: str) -> None:
+        super().__init__(f"{service} is unavailable: {reason}")
+        self.service = service
+        self.reason = reason
+
+    def fields(self) -> dict[str, object]:
+        return {"service": self.service, "reason": self.reason}

@@ -57,3 +57,31 @@ PLANS_MAX = 1_000
 CATCH_UP_CYCLES_MAX = 12_000
 """The most cycles one renewal writes for one account (a thousand years of monthly cycles):
 a bound that keeps the catch-up loop finite, not a limit anyone meets."""
+
+PROMO_CODE_LENGTH_MIN = 3
+PROMO_CODE_LENGTH_MAX = 64
+"""A promo code is long enough not to be typed by accident, short enough to be typed at all."""
+
+PROMO_EXPIRY_DAYS_MAX = 36_500
+"""A promo code's credits may be given a lifetime of at most a hundred years."""
+
+PROMO_REDEMPTIONS_MAX = 10**9
+"""The largest maximum of redemptions a code may have (no maximum at all is also allowed)."""
+
+PACKS_MAX = 1_000
+"""A catalog holds at most this many packs."""
+
+BADGE_LENGTH_MAX = 40
+"""A pack's badge is a short label on the purchase page ("most popular")."""
+
+PACK_EXPIRY_DAYS_MAX = 36_500
+"""A pack's credits may be given a lifetime of at most a hundred years."""
+
+SORT_ORDER_MAX = 1_000_000
+"""Sort orders lie in [-SORT_ORDER_MAX, SORT_ORDER_MAX]."""
+
+EVENT_ID_LENGTH_MAX = 255
+"""A provider's event or message id is at most this long (Stripe's and Svix's are far shorter)."""
+
+TOP_UP_FAILURES_MAX = 100
+"""Auto top-up turns off after at most this many failed payments in a row."""

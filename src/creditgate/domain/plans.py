@@ -156,6 +156,14 @@ class Subscription:
     next_interval: Interval | None
     started_at: datetime
     ended_at: datetime | None
+    provider_ref: str | None = None
+    """The payment provider's subscription id when the provider bills it (its events then
+    drive the subscription); None for a subscription the app manages."""
+    paid_until: datetime | None = None
+    """The end of the last billing period the provider said was paid."""
+    is_awaiting_payment: bool = False
+    """The current cycle starts a period the provider has not said is paid: its credits
+    are granted when it does."""
 
     @property
     def is_live(self) -> bool:

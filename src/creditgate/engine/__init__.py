@@ -62,13 +62,18 @@ from creditgate.domain.results import (
     VerifyReport,
 )
 from creditgate.engine import accounts, charges, grants, history, holds, refunds, transfers
+from creditgate.engine.billing_verbs import BillingVerbs
 from creditgate.engine.books import transaction
 from creditgate.engine.catalog_verbs import CatalogVerbs
 from creditgate.engine.clock import Clock, ManualClock, SystemClock
 from creditgate.engine.idempotency import once
 from creditgate.engine.key_verbs import KeyVerbs
 from creditgate.engine.members import cap_period_start
+from creditgate.engine.pack_verbs import PackVerbs
 from creditgate.engine.plan_verbs import PlanVerbs
+from creditgate.engine.promo_verbs import PromoVerbs
+from creditgate.engine.provider_verbs import ProviderVerbs
+from creditgate.engine.referral_verbs import ReferralVerbs
 from creditgate.engine.sweeper import expire
 from creditgate.engine.usage import Call, End, check_latency, read_call, record_refusal
 from creditgate.engine.usage_verbs import UsageVerbs
@@ -106,7 +111,17 @@ def _id(value: object, field: str) -> int:
     return value
 
 
-class Engine(CatalogVerbs, UsageVerbs, KeyVerbs, PlanVerbs):
+class Engine(
+    CatalogVerbs,
+    UsageVerbs,
+    KeyVerbs,
+    PlanVerbs,
+    PackVerbs,
+    ProviderVerbs,
+    BillingVerbs,
+    PromoVerbs,
+    ReferralVerbs,
+):
     """The embedded credit engine: open a SQLite file or a PostgreSQL URL and call it.
 
     >>> engine = Engine("sqlite:///credits.db")  # doctest: +SKIP

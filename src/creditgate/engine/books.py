@@ -25,6 +25,7 @@ from creditgate.domain.lots import Lot, LotSource, plan_burn
 from creditgate.domain.plans import add_months, month_start
 from creditgate.domain.pricing import PriceId, Quantity, TokenCounts
 from creditgate.domain.results import Balance, PeriodUsage
+from creditgate.domain.topups import next_state
 from creditgate.engine import renewals
 from creditgate.engine.clock import Clock
 from creditgate.storage import holds as hold_rows
@@ -40,6 +41,7 @@ from creditgate.storage.catalog import PriceCache
 from creditgate.storage.database import Database
 from creditgate.storage.entries import insert_entry
 from creditgate.storage.lots import insert_lot
+from creditgate.storage.topups import insert_top_up_purchase
 
 
 @dataclass(slots=True)
@@ -304,9 +306,27 @@ class Books:
         return replace(entry, id=insert_entry(self.conn, row.pk, entry))
 
     def save(self) -> None:
-        """Write back the figures of every account this transaction locked."""
+        """Write back the figures of every account this transaction locked.
+
+        An account with auto top-up moves its top-up state on first, from the figures
+        about to be written: a fall below the line records one top-up purchase.
+        """
         for row in self._locked.values():
+            if row.top_up_threshold is not None:
+                self._move_top_up(row)
             save_figures(self.conn, row)
+
+    def _move_top_up(self, row: AccountRow) -> None:
+        assert row.top_up_threshold is not None
+        assert row.top_up_state is not None
+        state, starts = next_state(
+            row.top_up_state,
+            available_units=row.balance - row.withheld_units - row.held,
+            threshold_units=row.top_up_threshold,
+        )
+        if starts:
+            insert_top_up_purchase(self.conn, row.pk, self.now)
+        row.top_up_state = state
 
     def check_can_spend(self, row: AccountRow) -> None:
         """Raises AccountFrozen when the account may not spend."""

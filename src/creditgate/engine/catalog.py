@@ -6,6 +6,7 @@ is never edited: it takes effect at its `effective_from`, which is never in the 
 a quote at any past instant is reproducible from the table.
 """
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from sqlalchemy import Connection
 from creditgate.domain.amounts import Credits
 from creditgate.domain.catalog import Catalog, Change, ChangeKind, FeatureSpec, plan_changes
 from creditgate.domain.errors import FeatureExists, FeatureNotFound, InvalidInput
+from creditgate.domain.packs import PackSpec
 from creditgate.domain.plans import PlanSpec
 from creditgate.domain.pricing import (
     Feature,
@@ -25,8 +27,10 @@ from creditgate.domain.pricing import (
     quote,
     select_price,
 )
-from creditgate.engine import plans
+from creditgate.domain.referrals import ReferralTerms, parse_terms, terms_data
+from creditgate.engine import packs, plans
 from creditgate.storage import catalog as rows
+from creditgate.storage import packs as pack_rows
 from creditgate.storage import plans as plan_rows
 
 WELCOME = "welcome_credits"
@@ -37,6 +41,16 @@ def welcome_credits(conn: Connection) -> Credits | None:
     """The credits every new account is granted once, or None."""
     value = rows.get_setting(conn, WELCOME)
     return None if value is None else Credits(int(value))
+
+
+REFERRALS = "referrals"
+"""The catalog setting that holds the referral terms, as JSON of their catalog-file form."""
+
+
+def referral_terms(conn: Connection) -> ReferralTerms | None:
+    """What the catalog offers for a referral now, or None when referrals are off."""
+    value = rows.get_setting(conn, REFERRALS)
+    return None if value is None else parse_terms(json.loads(value))
 
 
 def create_feature(conn: Connection, now: datetime, spec: FeatureSpec) -> Feature:
@@ -217,9 +231,14 @@ def current_catalog(conn: Connection, at: datetime) -> Catalog:
     return Catalog(
         features=tuple(sorted(features, key=lambda f: f.key)),
         welcome=welcome_credits(conn),
+        referrals=referral_terms(conn),
         plans=tuple(
             p.spec()
             for p in sorted(plan_rows.list_plans(conn, active_only=False), key=lambda p: p.key)
+        ),
+        packs=tuple(
+            p.spec()
+            for p in sorted(pack_rows.list_packs(conn, active_only=False), key=lambda p: p.key)
         ),
     )
 
@@ -241,9 +260,16 @@ def _make(conn: Connection, now: datetime, change: Change) -> None:
     if change.plan is not None:
         _make_plan(conn, now, change.kind, change.plan)
         return
+    if change.pack is not None:
+        _make_pack(conn, now, change.kind, change.pack)
+        return
     if change.kind is ChangeKind.SET_WELCOME:
         units = None if change.welcome is None else str(change.welcome.units)
         rows.set_setting(conn, WELCOME, units)
+        return
+    if change.kind is ChangeKind.SET_REFERRALS:
+        terms = change.referrals
+        rows.set_setting(conn, REFERRALS, None if terms is None else json.dumps(terms_data(terms)))
         return
     assert feature is not None
     if change.kind is ChangeKind.CREATE_FEATURE:
@@ -272,3 +298,12 @@ def _make_plan(conn: Connection, now: datetime, kind: ChangeKind, spec: PlanSpec
         plans.replace_plan(conn, now, spec)
     else:
         plans.remove_plan(conn, now, spec.key)
+
+
+def _make_pack(conn: Connection, now: datetime, kind: ChangeKind, spec: PackSpec) -> None:
+    if kind is ChangeKind.CREATE_PACK:
+        packs.create_pack(conn, now, spec)
+    elif kind is ChangeKind.UPDATE_PACK:
+        packs.replace_pack(conn, now, spec)
+    else:
+        packs.remove_pack(conn, now, spec.key)

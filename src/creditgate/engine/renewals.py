@@ -9,6 +9,12 @@ apply a scheduled change or cancellation at a billing boundary, grant the next c
 
 Each cycle's grant is claimed in `plan_cycles` by (subscription, cycle index) in the same
 transaction as its entry, so no two runners grant one cycle twice.
+
+A subscription a payment provider bills (Stripe) renews on the same boundaries, but a
+boundary that starts a billing period the provider has not said is paid waits: the ending
+cycle is closed as usual (its carry computed and kept), and the next cycle is granted when
+the provider's payment arrives (`resume_paid`), not before. Credits are never granted for a
+period nobody has paid.
 """
 
 from collections.abc import Callable
@@ -49,6 +55,8 @@ def start(
     interval: Interval,
     at: datetime,
     carried: int = 0,
+    provider_ref: str | None = None,
+    paid_until: datetime | None = None,
 ) -> SubscriptionRow:
     """Start a subscription at `at` (now, or a boundary being caught up) and grant cycle 0."""
     sub = SubscriptionRow(
@@ -64,6 +72,8 @@ def start(
         next_plan_pk=None,
         next_interval=None,
         started_at=at,
+        provider_ref=provider_ref,
+        paid_until=paid_until,
     )
     sub.pk = rows.insert_subscription(books.conn, sub)
     grant_cycle(books, row, sub, plan, carried=carried)
@@ -185,7 +195,8 @@ def renew_due(
     sub = rows.live_subscription(books.conn, row.pk, row.account.id)
     plans = PlanBook(books)
     for _ in range(CATCH_UP_CYCLES_MAX):
-        if sub is None:
+        if sub is None or sub.awaiting_carry is not None:
+            # On no plan, or waiting for a provider's payment: nothing renews until it comes.
             row.renews_at = None
             return
         if sub.cycle_ends_at > books.now:
@@ -211,6 +222,11 @@ def _turn(
         end(books, row, sub, boundary)
         return fall_back(books, row, boundary)
     carried = ending.carry(leftover)
+    if at_period_end and not is_paid_through(sub, boundary):
+        sub.cycle_index += 1
+        sub.awaiting_carry = carried
+        rows.save_subscription(books.conn, sub)
+        return sub
     if at_period_end and sub.next_plan_pk is not None:
         plan_pk = sub.next_plan_pk
         plan = plans[plan_pk]
@@ -232,3 +248,24 @@ def _turn(
     rows.save_subscription(books.conn, sub)
     grant_cycle(books, row, sub, plans[sub.plan_pk], carried=carried)
     return sub
+
+
+def is_paid_through(sub: SubscriptionRow, boundary: datetime) -> bool:
+    """Whether the billing period that starts at `boundary` may be granted.
+
+    An app-managed subscription always may; a provider-billed one once the provider said
+    that period is paid.
+    """
+    if sub.provider_ref is None:
+        return True
+    return sub.paid_until is not None and sub.paid_until > boundary
+
+
+def resume_paid(books: "Books", row: AccountRow, sub: SubscriptionRow, plan: Plan) -> bool:
+    """Grant the cycle that waited for the provider's payment, once it is paid; True if so."""
+    if sub.awaiting_carry is None or not is_paid_through(sub, sub.cycle_started_at):
+        return False
+    carried, sub.awaiting_carry = sub.awaiting_carry, None
+    rows.save_subscription(books.conn, sub)
+    grant_cycle(books, row, sub, plan, carried=carried)
+    return True

@@ -59,6 +59,7 @@ def subscribe(
     now = books.now
     if sub is None:
         return _receipt(books, row, _start(books, row, plan_pk, plan, chosen))
+    _check_app_managed(sub)
     current = renewals.PlanBook(books)[sub.plan_pk]
     if sub.plan_pk == plan_pk and sub.interval is chosen:
         sub.cancel_at_period_end, sub.next_plan_pk, sub.next_interval = False, None, None
@@ -88,15 +89,28 @@ def _start(
 
 
 def live(books: Books, row: AccountRow) -> SubscriptionRow:
-    """The account's live subscription.
+    """The account's live subscription, which the app manages.
 
     Raises:
         SubscriptionNotFound: the account is on no plan.
+        InvalidInput: a payment provider bills it (its events change it).
     """
     sub = rows.live_subscription(books.conn, row.pk, row.account.id)
     if sub is None:
         raise SubscriptionNotFound(row.account.id)
+    _check_app_managed(sub)
     return sub
+
+
+def _check_app_managed(sub: SubscriptionRow) -> None:
+    """Refuse to change a provider-billed subscription here: it would part from the bill.
+
+    Raises:
+        InvalidInput: a payment provider bills it.
+    """
+    if sub.provider_ref is not None:
+        reason = "the subscription is billed by Stripe: change it there, and its events follow"
+        raise InvalidInput(field="account_id", reason=reason)
 
 
 def cancel(books: Books, row: AccountRow) -> SubscriptionReceipt:

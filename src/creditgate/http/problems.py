@@ -23,8 +23,11 @@ from creditgate.domain.errors import (
     InsufficientCredits,
     InvalidInput,
     NotFound,
+    ProviderFailed,
     RateLimited,
+    SignatureInvalid,
     Unauthenticated,
+    Unavailable,
 )
 
 log = logging.getLogger("creditgate.http")
@@ -39,6 +42,9 @@ STATUS: dict[type[CreditgateError], int] = {
     Unauthenticated: 401,
     Forbidden: 403,
     RateLimited: 429,
+    SignatureInvalid: 400,
+    ProviderFailed: 502,
+    Unavailable: 503,
     CreditgateError: 400,
 }
 """The one table of statuses: an error takes the status of its nearest listed ancestor."""
@@ -219,6 +225,8 @@ def documented(*errors: type[CreditgateError]) -> dict[int | str, dict[str, Any]
         409: "Conflict: an idempotency key reused, or a state that forbids the call",
         422: "Invalid input: the field at fault is named",
         429: "Too many requests: retry after `Retry-After` seconds",
+        502: "The payment provider refused or failed the call",
+        503: "Not configured or not reachable now: retry later",
     }
     return {
         status: {

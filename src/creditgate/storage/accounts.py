@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Row, bindparam, case, literal, null, select, 
 from creditgate.domain.accounts import Account, CapPeriod, Member, OwnerKind
 from creditgate.domain.amounts import Credits
 from creditgate.domain.ids import AccountId
+from creditgate.domain.topups import TopUpState
 from creditgate.storage.dialects import insert_if_absent
 from creditgate.storage.tables import CATALOG_REVISION, accounts, catalog_settings, members
 
@@ -35,6 +36,9 @@ class AccountRow:
     period_spent: int = 0
     period_tokens: int = 0
     tokens_used: int = 0
+    top_up_threshold: int | None = None
+    """Auto top-up's line in units (None: off)."""
+    top_up_state: TopUpState | None = None
     withheld_units: int = 0
     catalog_revision: str | None = None
     """The catalog's revision when the row was read: a priced call's cache key."""
@@ -66,6 +70,8 @@ def _account_row(row: Row[Any]) -> AccountRow:
         period_spent=row.period_spent,
         period_tokens=row.period_tokens,
         tokens_used=row.tokens_used,
+        top_up_threshold=row.top_up_threshold,
+        top_up_state=None if row.top_up_state is None else TopUpState(row.top_up_state),
         catalog_revision=row.catalog_revision,
     )
 
@@ -132,6 +138,8 @@ _save_figures = (
         period_spent=bindparam("period_spent"),
         period_tokens=bindparam("period_tokens"),
         tokens_used=bindparam("tokens_used"),
+        top_up_threshold=bindparam("top_up_threshold"),
+        top_up_state=bindparam("top_up_state"),
     )
 )
 
@@ -169,6 +177,8 @@ def save_figures(conn: Connection, row: AccountRow) -> None:
             "period_spent": row.period_spent,
             "period_tokens": row.period_tokens,
             "tokens_used": row.tokens_used,
+            "top_up_threshold": row.top_up_threshold,
+            "top_up_state": None if row.top_up_state is None else row.top_up_state.value,
         },
     )
 

@@ -219,7 +219,9 @@ def unscheduled_renewals(conn: Connection) -> list[Any]:
         accounts.c.next_due_at,
     ).join(accounts, accounts.c.id == subscriptions.c.account_id)
     stale = []
-    for row in conn.execute(stmt.where(subscriptions.c.ended_at.is_(None))):
+    # A cycle waiting for a provider's payment renews when the payment comes, not on a date.
+    live = subscriptions.c.ended_at.is_(None) & subscriptions.c.awaiting_carry.is_(None)
+    for row in conn.execute(stmt.where(live)):
         ends_at = cycle_bounds(row.anchor_at, row.cycle_months, row.cycle_index)[1]
         if row.renews_at != ends_at or row.next_due_at is None or row.next_due_at > ends_at:
             stale.append(row)

@@ -21,7 +21,7 @@ from creditgate.domain.plans import (
 )
 from creditgate.storage.dialects import insert_if_absent
 from creditgate.storage.lots import lot_from_row
-from creditgate.storage.tables import lots, plan_cycles, plans, subscriptions
+from creditgate.storage.tables import accounts, lots, plan_cycles, plans, subscriptions
 
 
 def _plan(row: Row[Any]) -> Plan:
@@ -137,6 +137,12 @@ class SubscriptionRow:
     next_interval: Interval | None
     started_at: datetime
     ended_at: datetime | None = None
+    provider_ref: str | None = None
+    """The payment provider's subscription id, when the provider bills it."""
+    paid_until: datetime | None = None
+    """The end of the last period the provider said was paid."""
+    awaiting_carry: int | None = None
+    """Set while the current cycle waits for the provider's payment: what it will carry."""
 
     @property
     def cycle_started_at(self) -> datetime:
@@ -171,6 +177,9 @@ class SubscriptionRow:
             next_interval=self.next_interval,
             started_at=self.started_at,
             ended_at=self.ended_at,
+            provider_ref=self.provider_ref,
+            paid_until=self.paid_until,
+            is_awaiting_payment=self.awaiting_carry is not None,
         )
 
 
@@ -189,6 +198,9 @@ def _subscription(row: Row[Any], account_id: AccountId) -> SubscriptionRow:
         next_interval=None if row.next_interval is None else Interval(row.next_interval),
         started_at=row.started_at,
         ended_at=row.ended_at,
+        provider_ref=row.provider_ref,
+        paid_until=row.paid_until,
+        awaiting_carry=row.awaiting_carry,
     )
 
 
@@ -201,6 +213,17 @@ def live_subscription(
     )
     row = conn.execute(stmt).one_or_none()
     return None if row is None else _subscription(row, account_id)
+
+
+def live_subscription_by_ref(conn: Connection, provider_ref: str) -> SubscriptionRow | None:
+    """The live subscription a payment provider bills under its id, if any."""
+    stmt = (
+        select(subscriptions, accounts.c.external_id)
+        .join(accounts, accounts.c.id == subscriptions.c.account_id)
+        .where(subscriptions.c.provider_ref == provider_ref, subscriptions.c.ended_at.is_(None))
+    )
+    row = conn.execute(stmt).one_or_none()
+    return None if row is None else _subscription(row, AccountId(row.external_id))
 
 
 def insert_subscription(conn: Connection, sub: SubscriptionRow) -> int:
@@ -217,6 +240,9 @@ def insert_subscription(conn: Connection, sub: SubscriptionRow) -> int:
         "next_interval": None if sub.next_interval is None else sub.next_interval.value,
         "started_at": sub.started_at,
         "ended_at": sub.ended_at,
+        "provider_ref": sub.provider_ref,
+        "paid_until": sub.paid_until,
+        "awaiting_carry": sub.awaiting_carry,
     }
     stmt = insert(subscriptions).values(values).returning(subscriptions.c.id)
     return int(conn.execute(stmt).scalar_one())
@@ -237,6 +263,8 @@ def save_subscription(conn: Connection, sub: SubscriptionRow) -> None:
             next_plan_id=sub.next_plan_pk,
             next_interval=None if sub.next_interval is None else sub.next_interval.value,
             ended_at=sub.ended_at,
+            paid_until=sub.paid_until,
+            awaiting_carry=sub.awaiting_carry,
         )
     )
 

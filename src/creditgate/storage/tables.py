@@ -28,10 +28,13 @@ from sqlalchemy import (
 
 from creditgate.domain.accounts import OwnerKind
 from creditgate.domain.entries import EntryKind
+from creditgate.domain.events import Outcome as EventOutcome
 from creditgate.domain.holds import HoldStatus
 from creditgate.domain.keys import Scope
 from creditgate.domain.lots import LotSource
+from creditgate.domain.packs import PurchaseKind, PurchaseStatus
 from creditgate.domain.plans import Cycle, Interval, Rollover
+from creditgate.domain.referrals import ReferralCondition, ReferralStatus
 from creditgate.domain.usage import Outcome
 from creditgate.storage.types import UtcDateTime, enum_check, enum_column
 
@@ -84,7 +87,15 @@ accounts = Table(
     Column("period_spent", BigInteger, nullable=False, server_default=text("0")),
     Column("period_tokens", BigInteger, nullable=False, server_default=text("0")),
     Column("tokens_used", BigInteger, nullable=False, server_default=text("0")),
+    # Auto top-up, kept with the balance so a spend checks it without another read: the
+    # line below which a payment starts (NULL: off), and where the current crossing stands.
+    Column("top_up_threshold", BigInteger, nullable=True),
+    Column("top_up_state", String(16), nullable=True),
     enum_check("owner_kind", OwnerKind),
+    CheckConstraint(
+        "(top_up_threshold IS NULL) = (top_up_state IS NULL)", name="top_up_state_with_threshold"
+    ),
+    CheckConstraint("top_up_state IN ('armed', 'pending', 'spent')", name="top_up_state_valid"),
     CheckConstraint("held >= 0", name="held_not_negative"),
     CheckConstraint("debt >= 0", name="debt_not_negative"),
     CheckConstraint("floor <= 0", name="floor_not_positive"),
@@ -355,6 +366,11 @@ subscriptions = Table(
     Column("next_interval", String(32), nullable=True),
     Column("started_at", UtcDateTime, nullable=False),
     Column("ended_at", UtcDateTime, nullable=True),
+    # Billed by a payment provider: its subscription id, how far it has been paid, and the
+    # carry of a cycle that ended while the next period's payment was awaited.
+    Column("provider_ref", String(255), nullable=True),
+    Column("paid_until", UtcDateTime, nullable=True),
+    Column("awaiting_carry", BigInteger, nullable=True),
     enum_check("interval", Interval),
     CheckConstraint("cycle_months IN (1, 12)", name="cycle_months_valid"),
     CheckConstraint("cycle_index >= 0", name="cycle_index_not_negative"),
@@ -367,6 +383,7 @@ subscriptions = Table(
         postgresql_where=text("ended_at IS NULL"),
         sqlite_where=text("ended_at IS NULL"),
     ),
+    Index("ix_subscriptions_provider_ref", "provider_ref"),
 )
 
 plan_cycles = Table(
@@ -386,14 +403,178 @@ plan_cycles = Table(
     Index("ix_plan_cycles_account_id", "account_id"),
 )
 
+packs = Table(
+    "packs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("name", String(500), nullable=False),
+    Column("description", String(500), nullable=True),
+    Column("credits", BigInteger, nullable=False),
+    Column("bonus_credits", BigInteger, nullable=False),
+    Column("price_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("badge", String(40), nullable=True),
+    Column("is_free_once", Boolean, nullable=False),
+    Column("expires_after_days", Integer, nullable=True),
+    Column("is_active", Boolean, nullable=False),
+    Column("sort_order", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("credits > 0", name="credits_positive"),
+    CheckConstraint("bonus_credits >= 0", name="bonus_not_negative"),
+    CheckConstraint("is_free_once = (price_minor = 0)", name="free_once_is_free"),
+    CheckConstraint("price_minor >= 0", name="price_not_negative"),
+)
+
+purchases = Table(
+    "purchases",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    enum_column("kind"),
+    Column("pack_id", Id, ForeignKey("packs.id"), nullable=True),
+    Column("plan_id", Id, ForeignKey("plans.id"), nullable=True),
+    Column("interval", String(32), nullable=True),
+    Column("provider", String(32), nullable=False),
+    # The provider's checkout id: the business key that makes a purchase grant once.
+    Column("reference", String(255), nullable=False),
+    Column("payment_ref", String(255), nullable=True),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    enum_column("status"),
+    Column("credits", BigInteger, nullable=False),
+    Column("lot_id", Id, ForeignKey("lots.id"), nullable=True),
+    Column("bonus_lot_id", Id, ForeignKey("lots.id"), nullable=True),
+    Column("refunded_minor", BigInteger, nullable=False),
+    Column("taken_back", BigInteger, nullable=False),
+    Column("owed", BigInteger, nullable=False),
+    Column("note", String(500), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("paid_at", UtcDateTime, nullable=True),
+    enum_check("kind", PurchaseKind),
+    enum_check("status", PurchaseStatus),
+    CheckConstraint("credits >= 0 AND taken_back >= 0 AND owed >= 0", name="figures_valid"),
+    CheckConstraint("taken_back + owed <= credits", name="taken_back_within_credits"),
+    CheckConstraint("refunded_minor BETWEEN 0 AND amount_minor", name="refund_within_amount"),
+    UniqueConstraint("provider", "reference"),
+    Index("ix_purchases_account_id_created_at", "account_id", "created_at"),
+    Index("ix_purchases_payment_ref", "payment_ref"),
+    # A free-once pack is claimed once per account.
+    Index(
+        "ix_purchases_account_id_pack_id_free",
+        "account_id",
+        "pack_id",
+        unique=True,
+        postgresql_where=text("provider = 'free'"),
+        sqlite_where=text("provider = 'free'"),
+    ),
+)
+
+provider_events = Table(
+    "provider_events",
+    metadata,
+    Column("provider", String(32), nullable=False),
+    Column("event_id", String(255), nullable=False),
+    Column("type", String(255), nullable=False),
+    enum_column("outcome"),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=True),
+    Column("purchase_id", Id, ForeignKey("purchases.id"), nullable=True),
+    Column("detail", JsonObject, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    enum_check("outcome", EventOutcome),
+    # The claim that makes a delivery take effect once, committed with its effect.
+    PrimaryKeyConstraint("provider", "event_id"),
+    Index("ix_provider_events_received_at", "received_at"),
+)
+
+promo_codes = Table(
+    "promo_codes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # Upper case: codes are compared case-insensitively by storing one form.
+    Column("code", String(64), nullable=False, unique=True),
+    Column("credits", BigInteger, nullable=False),
+    Column("expires_after_days", Integer, nullable=True),
+    Column("starts_at", UtcDateTime, nullable=True),
+    Column("ends_at", UtcDateTime, nullable=True),
+    Column("max_redemptions", BigInteger, nullable=True),
+    # Counted by the conditional UPDATE that claims a redemption, so never past the maximum.
+    Column("redeemed", BigInteger, nullable=False),
+    Column("is_active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("credits > 0", name="credits_positive"),
+    CheckConstraint("expires_after_days IS NULL OR expires_after_days > 0", name="expiry_positive"),
+    CheckConstraint(
+        "starts_at IS NULL OR ends_at IS NULL OR starts_at < ends_at", name="window_valid"
+    ),
+    CheckConstraint(
+        "redeemed >= 0 AND (max_redemptions IS NULL OR redeemed <= max_redemptions)",
+        name="redeemed_within_max",
+    ),
+)
+
+promo_redemptions = Table(
+    "promo_redemptions",
+    metadata,
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("promo_id", Id, ForeignKey("promo_codes.id"), nullable=False),
+    Column("entry_id", Id, ForeignKey("entries.id"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    # The claim that makes a code grant once per account, written in the grant's transaction.
+    PrimaryKeyConstraint("account_id", "promo_id"),
+    Index("ix_promo_redemptions_promo_id", "promo_id"),
+)
+
+referrals = Table(
+    "referrals",
+    metadata,
+    # The referee: its key is the claim that makes an account referred once.
+    Column("account_id", Id, ForeignKey("accounts.id"), primary_key=True),
+    Column("referrer_id", Id, ForeignKey("accounts.id"), nullable=False),
+    enum_column("condition"),
+    enum_column("status"),
+    # The terms in force when the referral was recorded: what it pays when granted.
+    Column("referrer_credits", BigInteger, nullable=False),
+    Column("referee_credits", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("granted_at", UtcDateTime, nullable=True),
+    enum_check("condition", ReferralCondition),
+    enum_check("status", ReferralStatus),
+    CheckConstraint("referrer_id <> account_id", name="not_self"),
+    CheckConstraint("referrer_credits >= 0 AND referee_credits >= 0", name="credits_valid"),
+    CheckConstraint("(status = 'granted') = (granted_at IS NOT NULL)", name="granted_when_granted"),
+    Index("ix_referrals_referrer_id_created_at", "referrer_id", "created_at"),
+)
+
+auto_top_ups = Table(
+    "auto_top_ups",
+    metadata,
+    Column("account_id", Id, ForeignKey("accounts.id"), primary_key=True),
+    Column("pack_id", Id, ForeignKey("packs.id"), nullable=False),
+    Column("customer_ref", String(255), nullable=False),
+    Column("payment_method_ref", String(255), nullable=False),
+    # The threshold as last set: what a disabled setting shows (the live one is on accounts).
+    Column("last_threshold", BigInteger, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("failures_max", Integer, nullable=False),
+    Column("disabled_reason", String(500), nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("failures >= 0 AND failures_max >= 1", name="failures_valid"),
+)
+
 CATALOG_REVISION = "revision"
 """The catalog setting every catalog write renews: caches of price rows key on it."""
 
-CATALOG_TABLES = ("features", "prices", "catalog_settings", "plans")
-"""Shared by every account: the catalog is read by every priced call."""
+CATALOG_TABLES = ("features", "prices", "catalog_settings", "plans", "packs", "promo_codes")
+"""Shared by every account: the catalog is read by every priced call, a promo code by every
+account that redeems it."""
 
-SERVICE_TABLES = ("api_keys",)
-"""The service's own configuration: keys may be bound to an account, but need not be."""
+SERVICE_TABLES = ("api_keys", "provider_events")
+"""The service's own records: keys may be bound to an account, but need not be, and a
+provider's event is claimed before the account it names is known."""
 
 LEDGER_TABLES = ("entries", "entry_lots")
 """Append-only tables: triggers refuse UPDATE and DELETE on them."""

@@ -1,0 +1,1 @@
+"""Fakes of outside services at their HTTP boundary, and builders of their signed deliveries."""
