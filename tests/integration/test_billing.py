@@ -265,3 +265,71 @@ def test_a_late_payment_catches_up_on_the_cycles_it_paid_for(
     assert (sub.cycle_index, sub.is_awaiting_payment) == (2, False)
     assert billed.balance("user_1").balance == c(500)
     assert billed.verify().problems == ()
+
+
+def changed(engine: Engine, event_id: str, *, plan: str, interval: str = "month") -> EventResult:
+    """Deliver `customer.subscription.updated` naming another plan in its metadata."""
+    return engine.update_provider_subscription(
+        event(event_id, "customer.subscription.updated"),
+        subscription_ref=SUB,
+        status="active",
+        cancel_at_period_end=False,
+        plan=plan,
+        interval=interval,
+    )
+
+
+def test_upgrade_in_stripe_tops_the_cycle_up_now(billed: Engine) -> None:
+    billed.create_plan("premium", name="Premium", credits=1200, prices={"month": 2900})
+    paid(billed, "evt_1", START)
+
+    result = changed(billed, "evt_2", plan="premium")
+
+    sub = billed.subscription("user_1")
+    assert result.outcome is Outcome.APPLIED
+    assert sub is not None
+    assert sub.plan == "premium"
+    assert billed.balance("user_1").balance == c(60 + 500 + 700)
+
+
+def test_downgrade_in_stripe_waits_for_the_period_end_and_its_invoice(
+    billed: Engine, clock: ManualClock
+) -> None:
+    billed.create_plan("premium", name="Premium", credits=1200, prices={"month": 2900})
+    billed.pay_invoice(
+        event("evt_1"),
+        account_id="user_1",
+        plan="premium",
+        interval="month",
+        subscription_ref=SUB,
+        period_start=START,
+        period_end=add_months(START, 1),
+        amount_minor=2900,
+        currency="usd",
+    )
+
+    result = changed(billed, "evt_2", plan="basic")
+    clock.set(add_months(START, 1) + timedelta(minutes=5))
+    waiting = billed.subscription("user_1")
+    paid(billed, "evt_3", add_months(START, 1))
+
+    sub = billed.subscription("user_1")
+    assert result.outcome is Outcome.APPLIED
+    assert waiting is not None
+    assert (waiting.plan, waiting.is_awaiting_payment) == ("basic", True)
+    assert sub is not None
+    assert (sub.plan, sub.is_awaiting_payment) == ("basic", False)
+    assert billed.balance("user_1").balance == c(500)
+    assert billed.verify().problems == ()
+
+
+def test_interval_change_in_stripe_is_recorded_not_followed(billed: Engine) -> None:
+    paid(billed, "evt_1", START)
+    before = billed.subscription("user_1")
+
+    result = changed(billed, "evt_2", plan="basic", interval="year")
+
+    assert result.outcome is Outcome.NO_CHANGE
+    assert result.detail is not None
+    assert "interval" in result.detail
+    assert billed.subscription("user_1") == before

@@ -13,7 +13,7 @@ a mismatch and pays for nothing.
 from datetime import datetime
 
 from creditgate.domain.events import EventResult, Outcome, ProviderEvent
-from creditgate.domain.plans import Interval
+from creditgate.domain.plans import Interval, is_upgrade
 from creditgate.engine import renewals
 from creditgate.engine.books import Books
 from creditgate.engine.purchases import finish
@@ -95,8 +95,16 @@ def subscription_updated(
     subscription_ref: str,
     status: str,
     cancel_at_period_end: bool,
+    plan_key: str | None = None,
+    interval: Interval | None = None,
 ) -> EventResult:
-    """The provider's subscription changed: follow its cancellation, or its end."""
+    """The provider's subscription changed: follow its plan, its cancellation, or its end.
+
+    A plan named in the subscription's metadata (`plan`, `interval`) that differs from the
+    one it is on is followed as the app's own `subscribe` would: an upgrade on the same
+    interval tops the cycle up now, a downgrade waits for the period's end. A change of
+    interval re-anchors the provider's billing; it is recorded, not followed.
+    """
     known = rows.live_subscription_by_ref(books.conn, subscription_ref)
     if known is None:
         detail = f"no live subscription {subscription_ref!r}"
@@ -108,11 +116,41 @@ def subscription_updated(
     if status in ENDED_STATUSES:
         _end_now(books, row, sub)
         return finish(books, event, Outcome.APPLIED, row=row)
-    if sub.cancel_at_period_end == cancel_at_period_end:
-        return finish(books, event, Outcome.NO_CHANGE, row=row)
+    changed = sub.cancel_at_period_end != cancel_at_period_end
     sub.cancel_at_period_end = cancel_at_period_end
+    why: str | None = None
+    if plan_key is not None:
+        followed, why = _follow_plan(books, row, sub, plan_key, interval or sub.interval)
+        changed = changed or followed
+    if not changed:
+        return finish(books, event, Outcome.NO_CHANGE, row=row, detail=why)
     rows.save_subscription(books.conn, sub)
-    return finish(books, event, Outcome.APPLIED, row=row)
+    return finish(books, event, Outcome.APPLIED, row=row, detail=why)
+
+
+def _follow_plan(
+    books: Books, row: AccountRow, sub: rows.SubscriptionRow, plan_key: str, interval: Interval
+) -> tuple[bool, str | None]:
+    """Put the subscription on the provider's plan; whether it changed, and why not."""
+    found = rows.find_plan(books.conn, plan_key)
+    if found is None:
+        return False, f"no plan {plan_key!r}: the subscription stays on its plan"
+    plan_pk, plan = found
+    current = renewals.PlanBook(books)[sub.plan_pk]
+    if interval is not sub.interval or plan.cycle_months(interval) != sub.cycle_months:
+        return False, "a change of interval is not followed: the subscription keeps its own"
+    if plan_pk == sub.plan_pk:
+        changed = sub.next_plan_pk is not None
+        sub.next_plan_pk, sub.next_interval = None, None
+        return changed, None
+    if is_upgrade(current, sub.interval, plan, interval):
+        sub.plan_pk, sub.next_plan_pk, sub.next_interval = plan_pk, None, None
+        renewals.grant_difference(books, row, sub, plan)
+        return True, None
+    if sub.next_plan_pk == plan_pk:
+        return False, None
+    sub.next_plan_pk, sub.next_interval = plan_pk, None
+    return True, None
 
 
 def subscription_deleted(

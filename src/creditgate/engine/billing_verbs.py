@@ -166,13 +166,19 @@ class BillingVerbs:
         subscription_ref: str,
         status: str,
         cancel_at_period_end: bool,
+        plan: str | None = None,
+        interval: Interval | str | None = None,
     ) -> EventResult:
         """The provider's subscription changed: follow it.
 
-        Its cancellation at the period's end is mirrored; a status after which nothing more
-        will be paid (canceled, unpaid, incomplete_expired) ends it now.
+        Its plan (`plan`, `interval`, from the subscription's metadata) is followed like the
+        app's own `subscribe`: an upgrade tops the cycle up now, a downgrade waits for the
+        period's end. Its cancellation at the period's end is mirrored; a status after which
+        nothing more will be paid (canceled, unpaid, incomplete_expired) ends it now.
         """
         sub_ref = provider_ref(subscription_ref, "subscription_ref")
+        key = None if plan is None else check_plan_key(plan)
+        chosen = None if interval is None else check_interval(interval)
         return claimed(
             self.db,
             self.clock,
@@ -183,6 +189,8 @@ class BillingVerbs:
                 subscription_ref=sub_ref,
                 status=status,
                 cancel_at_period_end=cancel_at_period_end,
+                plan_key=key,
+                interval=chosen,
             ),
         )
 

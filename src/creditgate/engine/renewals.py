@@ -222,11 +222,6 @@ def _turn(
         end(books, row, sub, boundary)
         return fall_back(books, row, boundary)
     carried = ending.carry(leftover)
-    if at_period_end and not is_paid_through(sub, boundary):
-        sub.cycle_index += 1
-        sub.awaiting_carry = carried
-        rows.save_subscription(books.conn, sub)
-        return sub
     if at_period_end and sub.next_plan_pk is not None:
         plan_pk = sub.next_plan_pk
         plan = plans[plan_pk]
@@ -244,6 +239,12 @@ def _turn(
                 carried=carried,
             )
         sub.plan_pk, sub.next_plan_pk, sub.next_interval = plan_pk, None, None
+    if at_period_end and not is_paid_through(sub, boundary):
+        # The period is the provider's to bill: its cycle waits for the payment.
+        sub.cycle_index += 1
+        sub.awaiting_carry = carried
+        rows.save_subscription(books.conn, sub)
+        return sub
     sub.cycle_index += 1
     rows.save_subscription(books.conn, sub)
     grant_cycle(books, row, sub, plans[sub.plan_pk], carried=carried)

@@ -153,15 +153,19 @@ def _invoice_paid(engine: Engine, event: ProviderEvent, obj: Mapping[str, Any]) 
 def _subscription_updated(
     engine: Engine, event: ProviderEvent, obj: Mapping[str, Any]
 ) -> EventResult:
-    """`customer.subscription.updated`: follow its cancellation, or its end."""
+    """`customer.subscription.updated`: follow its plan (its metadata), cancellation or end."""
     reference, status = _text(obj, "id"), obj.get("status")
     if reference is None or not isinstance(status, str):
         return engine.record_event(event, detail="the subscription has no id or status")
+    meta = _metadata(obj)
+    plan, interval = meta.get("plan"), meta.get("interval")
     return engine.update_provider_subscription(
         event,
         subscription_ref=reference,
         status=status,
         cancel_at_period_end=obj.get("cancel_at_period_end") is True,
+        plan=plan if isinstance(plan, str) else None,
+        interval=interval if isinstance(interval, str) else None,
     )
 
 
