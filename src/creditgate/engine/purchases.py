@@ -254,8 +254,8 @@ def complete(
             return finish(books, event, Outcome.RECORDED, detail=f"no account {account_id!r}")
         row = books.lock_pk(target.pk)
     found = rows.find_purchase(books.conn, provider=provider, reference=reference)
-    pack_found = rows.find_pack(books.conn, pack_key)
     if found is None:
+        pack_found = rows.find_pack(books.conn, pack_key)
         if pack_found is None:
             return finish(books, event, Outcome.RECORDED, row=row, detail=f"no pack {pack_key!r}")
         open_checkout(
