@@ -24,8 +24,13 @@ from creditgate.storage.database import Database
 from creditgate.storage.tables import LEDGER_TABLES, metadata
 
 hypothesis_settings.register_profile("dev", max_examples=50, deadline=None)
-hypothesis_settings.register_profile("ci", max_examples=300, deadline=None, derandomize=True)
-hypothesis_settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
+# CI runs three times the examples of a local run, the same ones every time; a longer hunt
+# is `HYPOTHESIS_PROFILE=hunt` (1,000 examples, new ones each run).
+hypothesis_settings.register_profile("ci", max_examples=150, deadline=None, derandomize=True)
+hypothesis_settings.register_profile("hunt", max_examples=1000, deadline=None)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "dev")
+)
 
 PG_ADMIN_URL = os.environ.get(
     "CREDITGATE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
