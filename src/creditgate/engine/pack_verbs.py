@@ -15,6 +15,7 @@ from creditgate.domain.results import Page
 from creditgate.domain.topups import AutoTopUp
 from creditgate.engine import history, packs, purchases, topups
 from creditgate.engine.books import transaction
+from creditgate.engine.claims import provider_ref
 from creditgate.engine.clock import Clock
 from creditgate.engine.idempotency import once
 from creditgate.storage import packs as rows
@@ -246,8 +247,8 @@ class PackVerbs:
         checked = check_account_id(account_id)
         key = check_pack_key(pack)
         line = Credits.positive(threshold, field="threshold")
-        customer = _provider_ref(customer_ref, "customer_ref")
-        card = _provider_ref(payment_method_ref, "payment_method_ref")
+        customer = provider_ref(customer_ref, "customer_ref")
+        card = provider_ref(payment_method_ref, "payment_method_ref")
         if type(failures_max) is not int or not 1 <= failures_max <= TOP_UP_FAILURES_MAX:
             reason = f"an integer from 1 to {TOP_UP_FAILURES_MAX}"
             raise InvalidInput(field="failures_max", reason=reason)
@@ -289,9 +290,3 @@ class PackVerbs:
                 return None
             topups.disable(books, row, "turned off")
             return topups.view(books, row)
-
-
-def _provider_ref(value: object, field: str) -> str:
-    if not isinstance(value, str) or not 1 <= len(value) <= 255 or not value.isprintable():
-        raise InvalidInput(field=field, reason="must be the payment provider's id")
-    return value
