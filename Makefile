@@ -46,6 +46,7 @@ bench: setup ## Run the benchmarks (minutes): figures against the hand-written f
 	$(RUN) python bench/http.py
 	$(RUN) python bench/webhooks.py
 	$(RUN) python bench/scheduler.py
+	$(RUN) python bench/guests.py
 
 ci: check test ## What CI runs
 

@@ -29,6 +29,7 @@ sys.path[:] = [entry for entry in sys.path if entry != _HERE] + [_HERE]
 import psycopg  # noqa: E402
 
 from creditgate import Clock, Engine  # noqa: E402
+from creditgate.engine import GuestCounter  # noqa: E402
 from creditgate.storage.database import Database, SqliteSync  # noqa: E402
 
 Backend = Literal["sqlite", "postgresql"]
@@ -219,12 +220,15 @@ def open_engine(
     sync: SqliteSync = SqliteSync.FULL,
     pool_size: int = 10,
     clock: Clock | None = None,
+    guest_counter: GuestCounter | None = None,
 ) -> Engine:
     """The public Engine on `url`, with SQLite's synchronous setting pinned (not read from env).
 
-    `clock` is the engine's time (a `ManualClock` to make a population due at once).
+    `clock` is the engine's time (a `ManualClock` to make a population due at once);
+    `guest_counter` keeps its guest counts (None: the database).
     """
-    return Engine(Database(url, sqlite_sync=sync, pool_size=pool_size), clock=clock)
+    database = Database(url, sqlite_sync=sync, pool_size=pool_size)
+    return Engine(database, clock=clock, guest_counter=guest_counter)
 
 
 def account_name(index: int) -> str:
@@ -320,11 +324,19 @@ def alternate(
     first: Worker, second: Worker, *, threads: int, seconds: float, rounds: int = ROUNDS
 ) -> tuple[Rate, Rate]:
     """Measure two workers in alternating rounds, `seconds` in all for each."""
-    a, b = Rate(0, 0.0), Rate(0, 0.0)
-    for _ in range(rounds):
-        a += run_threads(first, threads=threads, seconds=seconds / rounds)
-        b += run_threads(second, threads=threads, seconds=seconds / rounds)
+    a, b = alternate_all([first, second], threads=threads, seconds=seconds, rounds=rounds)
     return a, b
+
+
+def alternate_all(
+    workers: Sequence[Worker], *, threads: int, seconds: float, rounds: int = ROUNDS
+) -> list[Rate]:
+    """Measure several workers in alternating rounds (in order), `seconds` in all for each."""
+    rates = [Rate(0, 0.0) for _ in workers]
+    for _ in range(rounds):
+        for i, worker in enumerate(workers):
+            rates[i] += run_threads(worker, threads=threads, seconds=seconds / rounds)
+    return rates
 
 
 def report(
@@ -337,13 +349,15 @@ def report(
     floor_label: str = "floor",
     target_label: str = "target",
     floor_unit: str = "ops",
+    others: Sequence[tuple[str, Rate, str]] = (),
 ) -> None:
     """Print `label: N unit/s | floor F ops/s | ratio R | gap G ms`, and any target's outcome.
 
     The gap is the wall time one more operation of the figure costs over one of the floor.
     `floor_label` names what the figure is measured against (`floor` unless the script
     compares with something else), `floor_unit` what the reference counts (`ops`), and
-    `target_label` how the target reads (`target 0.50`).
+    `target_label` how the target reads (`target 0.50`). `others` are more references, each
+    (label, rate, unit), printed after it with their ratios: `| label F unit/s | ratio R`.
     """
     ratio = figure.per_s / floor.per_s if floor.per_s else 0.0
     gap_ms = (1 / figure.per_s - 1 / floor.per_s) * 1000 if ratio else 0.0
@@ -351,6 +365,9 @@ def report(
         f"{label}: {figure.per_s:,.0f} {unit}/s | {floor_label} {floor.per_s:,.0f} {floor_unit}/s"
         f" | ratio {ratio:.2f} | gap {gap_ms:+.2f} ms"
     )
+    for other_label, other, other_unit in others:
+        other_ratio = figure.per_s / other.per_s if other.per_s else 0.0
+        line += f" | {other_label} {other.per_s:,.0f} {other_unit}/s | ratio {other_ratio:.2f}"
     if target is not None:
         line += f" | {target_label} {target:.2f} {'met' if ratio >= target else 'MISSED'}"
     print(line, flush=True)

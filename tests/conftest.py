@@ -14,11 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import redis
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from creditgate import Engine, ManualClock
+from creditgate.integrations.redis_quota import RedisCounter
 from creditgate.storage import migrate
 from creditgate.storage.database import Database
 from creditgate.storage.tables import LEDGER_TABLES, metadata
@@ -32,6 +34,7 @@ hypothesis_settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "dev")
 )
 
+REDIS_URL = os.environ.get("CREDITGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PG_ADMIN_URL = os.environ.get(
     "CREDITGATE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -157,3 +160,34 @@ def database(db_url: str) -> Iterator[Database]:
 def engine(database: Database, clock: ManualClock) -> Engine:
     """An engine on the test's database, driven by the manual clock."""
     return Engine(database, clock=clock, upgrade=False)
+
+
+def _redis_problem() -> str | None:
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        return f"Redis at {REDIS_URL} is not reachable: {type(exc).__name__}"
+    finally:
+        client.close()
+    return None
+
+
+@pytest.fixture
+def redis_counter() -> Iterator[RedisCounter]:
+    """Guest counts in the Redis of the tests, under keys of this test's own, deleted after.
+
+    Skips with a reason when no Redis answers, and fails instead when CI=true.
+    """
+    problem = _redis_problem()
+    if problem is not None:
+        if IN_CI:
+            pytest.fail(f"{problem} (CI=true: Redis tests must run)")
+        pytest.skip(problem)
+    prefix = f"cgtest:{uuid.uuid4().hex[:12]}:"
+    counter = RedisCounter.from_url(REDIS_URL, prefix=prefix)
+    yield counter
+    keys = list(counter.client.scan_iter(match=f"{prefix}*"))
+    if keys:
+        counter.client.delete(*keys)
+    counter.close()

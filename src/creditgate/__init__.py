@@ -13,7 +13,19 @@ from importlib.metadata import version
 
 from creditgate.client import AsyncClient, Client
 from creditgate.domain.accounts import Account, CapPeriod, Member, OwnerKind
+from creditgate.domain.alerts import AlertLevel, BalanceAlert
 from creditgate.domain.amounts import SCALE, Credits
+from creditgate.domain.analytics import (
+    AccountSpend,
+    FeatureSpend,
+    GuestConversion,
+    ModelGenerations,
+    ModelLatency,
+    ModelSpend,
+    PackRevenue,
+    SourceGrants,
+    WelcomeUsage,
+)
 from creditgate.domain.catalog import Catalog, Change, ChangeKind, FeatureSpec
 from creditgate.domain.entries import Entry, EntryKind, LotMove
 from creditgate.domain.errors import (
@@ -25,6 +37,9 @@ from creditgate.domain.errors import (
     FeatureExists,
     FeatureNotFound,
     Forbidden,
+    GuestLinked,
+    GuestQuotaExceeded,
+    GuestsNotAllowed,
     HoldNotFound,
     HoldNotPending,
     IdempotencyConflict,
@@ -52,8 +67,11 @@ from creditgate.domain.errors import (
     SubscriptionNotFound,
     Unauthenticated,
     Unavailable,
+    WebhookDeliveryNotFound,
+    WebhookEndpointNotFound,
 )
 from creditgate.domain.events import EventResult, Provider, ProviderEvent
+from creditgate.domain.guests import GuestAllowance, GuestQuota, GuestSession
 from creditgate.domain.holds import Hold, HoldStatus
 from creditgate.domain.lots import LotSource
 from creditgate.domain.packs import Pack, PackSpec, Purchase, PurchaseKind, PurchaseStatus
@@ -93,6 +111,14 @@ from creditgate.domain.results import (
     VerifyReport,
 )
 from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
+from creditgate.domain.webhooks import (
+    DeliveryAttempt,
+    DeliveryStatus,
+    EventType,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from creditgate.engine import Engine
 from creditgate.engine.clock import Clock, ManualClock, SystemClock
 from creditgate.holding import HeldWork
@@ -105,8 +131,11 @@ __all__ = [
     "Account",
     "AccountFrozen",
     "AccountNotFound",
+    "AccountSpend",
+    "AlertLevel",
     "AsyncClient",
     "Balance",
+    "BalanceAlert",
     "CapPeriod",
     "Catalog",
     "Change",
@@ -118,18 +147,29 @@ __all__ = [
     "CreditgateError",
     "Credits",
     "Cycle",
+    "DeliveryAttempt",
+    "DeliveryStatus",
     "Engine",
     "Entry",
     "EntryKind",
     "EntryNotFound",
     "EventResult",
+    "EventType",
     "ExpirePass",
     "Feature",
     "FeatureExists",
     "FeatureNotFound",
     "FeatureSpec",
+    "FeatureSpend",
     "Flat",
     "Forbidden",
+    "GuestAllowance",
+    "GuestConversion",
+    "GuestLinked",
+    "GuestQuota",
+    "GuestQuotaExceeded",
+    "GuestSession",
+    "GuestsNotAllowed",
     "HeldWork",
     "Hold",
     "HoldNotFound",
@@ -148,6 +188,9 @@ __all__ = [
     "Member",
     "MemberCapExceeded",
     "MemberNotFound",
+    "ModelGenerations",
+    "ModelLatency",
+    "ModelSpend",
     "NotFound",
     "Outcome",
     "OwnerKind",
@@ -155,6 +198,7 @@ __all__ = [
     "PackClaimed",
     "PackExists",
     "PackNotFound",
+    "PackRevenue",
     "PackSpec",
     "Page",
     "PerBlock",
@@ -193,6 +237,7 @@ __all__ = [
     "Rollover",
     "Rounding",
     "SignatureInvalid",
+    "SourceGrants",
     "Subscription",
     "SubscriptionNotFound",
     "SubscriptionReceipt",
@@ -207,4 +252,10 @@ __all__ = [
     "UsageEvent",
     "UsageTotal",
     "VerifyReport",
+    "WebhookDelivery",
+    "WebhookDeliveryNotFound",
+    "WebhookEndpoint",
+    "WebhookEndpointNotFound",
+    "WebhookEvent",
+    "WelcomeUsage",
 ]

@@ -12,13 +12,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from creditgate import __version__
+from creditgate.domain.guests import parse_trusted_proxies
 from creditgate.engine import Engine
 from creditgate.http import problems
-from creditgate.http.deps import KeyLimiter
+from creditgate.http.deps import FailureGuard, KeyLimiter
 from creditgate.http.observability import Observed, configure_logging
 from creditgate.http.routes import (
     accounts,
+    alerts,
+    analytics,
     catalog,
+    guests,
     ledger,
     operations,
     packs,
@@ -26,8 +30,10 @@ from creditgate.http.routes import (
     promos,
     referrals,
     usage,
+    webhook_endpoints,
     webhooks,
 )
+from creditgate.integrations.redis_quota import RedisCounter
 from creditgate.integrations.stripe_gateway import StripeGateway
 from creditgate.settings import Settings
 
@@ -43,20 +49,29 @@ Errors are RFC 9457 problem details with a stable `code`.
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
-    """The service: routes over `engine`, or over a new engine on the settings' database."""
+    """The service: routes over `engine`, or over a new engine on the settings' database.
+
+    A new engine counts guests in the settings' Redis when one is configured; an engine
+    passed in keeps the guest counter it was made with.
+    """
     config = settings or Settings()
     owned = engine is None
     if owned:
         # A service process (each uvicorn worker among them) logs JSON lines; an app built
         # over a caller's engine (tests, an embedding app) leaves the caller's logging alone.
         configure_logging(config.log_level)
-    served = engine or Engine(config.database_url, upgrade=False)
+    counter = None
+    if owned and config.redis_url is not None:
+        counter = RedisCounter.from_url(config.redis_url, timeout_s=config.redis_timeout_s)
+    served = engine or Engine(config.database_url, upgrade=False, guest_counter=counter)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         if owned:
             served.close()
+        if counter is not None:
+            counter.close()
 
     app = FastAPI(
         title="creditgate",
@@ -69,9 +84,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             {"name": "catalog", "description": "Features, versioned prices and quotes"},
             {"name": "packs", "description": "Credit packs, checkout and purchases"},
             {"name": "webhooks", "description": "Stripe and Clerk events, verified by signature"},
+            {
+                "name": "webhook endpoints",
+                "description": "Outgoing webhooks: endpoints, their deliveries and attempts",
+            },
             {"name": "promos", "description": "Promo codes and their redemptions"},
             {"name": "referrals", "description": "Who referred whom, and the bonuses it earned"},
+            {"name": "guests", "description": "Guest quotas for people not signed up"},
             {"name": "usage", "description": "Usage events for analytics"},
+            {"name": "analytics", "description": "Usage analytics over a range, JSON or CSV"},
             {"name": "operations", "description": "Health, metrics, expiry and verify"},
         ],
     )
@@ -86,18 +107,26 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         if config.key_rate_per_s is None
         else KeyLimiter(rate_per_s=config.key_rate_per_s, burst=config.key_burst)
     )
+    app.state.trusted_proxies = parse_trusted_proxies(config.trusted_proxies)
+    app.state.auth_failures = FailureGuard(
+        burst=config.auth_failures_max, window_s=config.auth_failures_window_s
+    )
     problems.install(app)
     for module in (
         accounts,
+        alerts,
         ledger,
         catalog,
         plans,
         packs,
         promos,
         referrals,
+        guests,
         usage,
+        analytics,
         operations,
         webhooks,
+        webhook_endpoints,
     ):
         app.include_router(module.router)
     app.add_middleware(Observed, body_bytes_max=config.body_bytes_max)

@@ -14,18 +14,31 @@ Boundaries: the domain's types and `HeldWork` only, so that importing the protoc
 imports no face.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from creditgate.domain.accounts import Account, CapPeriod, Member, OwnerKind
+from creditgate.domain.alerts import BalanceAlert
 from creditgate.domain.amounts import AmountLike, Credits
+from creditgate.domain.analytics import (
+    AccountSpend,
+    FeatureSpend,
+    GuestConversion,
+    ModelGenerations,
+    ModelLatency,
+    ModelSpend,
+    PackRevenue,
+    SourceGrants,
+    WelcomeUsage,
+)
 from creditgate.domain.catalog import Catalog, Change
 from creditgate.domain.entries import Entry, EntryKind
+from creditgate.domain.guests import GuestAllowance, GuestQuota, GuestSession
 from creditgate.domain.holds import Hold
 from creditgate.domain.ids import EntryId, HoldId
-from creditgate.domain.limits import PAGE_SIZE_DEFAULT
+from creditgate.domain.limits import PAGE_SIZE_DEFAULT, TOP_ACCOUNTS_DEFAULT
 from creditgate.domain.lots import LotSource
 from creditgate.domain.packs import Pack, Purchase
 from creditgate.domain.plans import Cycle, Interval, Plan, Rollover, Subscription
@@ -46,6 +59,7 @@ from creditgate.domain.results import (
 )
 from creditgate.domain.topups import AutoTopUp
 from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
+from creditgate.domain.webhooks import ALL_EVENTS, EventType, WebhookDelivery, WebhookEndpoint
 from creditgate.holding import HeldWork
 
 __all__ = ["Ledger"]
@@ -405,6 +419,48 @@ class Ledger(Protocol):
         """Events and credits by feature, model and outcome."""
         ...
 
+    # Analytics
+
+    def spend_by_feature(self, *, since: datetime, until: datetime) -> tuple[FeatureSpend, ...]:
+        """Credits spent per UTC day and feature, by day then feature."""
+        ...
+
+    def spend_by_model(self, *, since: datetime, until: datetime) -> tuple[ModelSpend, ...]:
+        """Credits spent per UTC day and model, by day then model."""
+        ...
+
+    def generations_by_model(
+        self, *, since: datetime, until: datetime
+    ) -> tuple[ModelGenerations, ...]:
+        """Usage events by model and outcome, with each model's failure rate."""
+        ...
+
+    def latency_by_model(self, *, since: datetime, until: datetime) -> tuple[ModelLatency, ...]:
+        """Average and nearest-rank p95 latency of each model's successful events."""
+        ...
+
+    def grants_by_source(self, *, since: datetime, until: datetime) -> tuple[SourceGrants, ...]:
+        """Credits granted by lot source (welcome, plan cycle, purchase, promo, ...)."""
+        ...
+
+    def revenue_by_pack(self, *, since: datetime, until: datetime) -> tuple[PackRevenue, ...]:
+        """Paid purchases of packs by pack and currency: count, gross, refunded (minor units)."""
+        ...
+
+    def top_spenders(
+        self, *, since: datetime, until: datetime, limit: int = TOP_ACCOUNTS_DEFAULT
+    ) -> tuple[AccountSpend, ...]:
+        """The `limit` accounts that spent the most credits, most first."""
+        ...
+
+    def guest_conversion(self, *, since: datetime, until: datetime) -> GuestConversion:
+        """Guest sessions first seen in the range, and how many have signed up since."""
+        ...
+
+    def welcome_usage(self, *, since: datetime, until: datetime) -> WelcomeUsage:
+        """What became of the welcome credits granted in the range, as of now."""
+        ...
+
     # Plans and subscriptions
 
     def plans(self, *, include_inactive: bool = False) -> tuple[Plan, ...]:
@@ -571,6 +627,64 @@ class Ledger(Protocol):
         """Turn the account's auto top-up off; a payment already started still settles."""
         ...
 
+    # Balance alerts and outgoing webhooks
+
+    def set_balance_alert(self, account_id: str, *, low: AmountLike | None) -> BalanceAlert:
+        """Raise `balance.low` when available credits fall below `low` (None: the default)."""
+        ...
+
+    def balance_alert(self, account_id: str) -> BalanceAlert:
+        """The account's low-balance line, the catalog's default, and the level it is at."""
+        ...
+
+    def create_webhook_endpoint(
+        self,
+        url: str,
+        *,
+        event_types: Sequence[EventType | str] = (ALL_EVENTS,),
+        description: str | None = None,
+    ) -> tuple[WebhookEndpoint, str]:
+        """Send events of `event_types` to `url`, signed; the secret is shown this once."""
+        ...
+
+    def webhook_endpoints(self) -> tuple[WebhookEndpoint, ...]:
+        """Every webhook endpoint, oldest first."""
+        ...
+
+    def get_webhook_endpoint(self, endpoint_id: int) -> WebhookEndpoint:
+        """One webhook endpoint."""
+        ...
+
+    def update_webhook_endpoint(
+        self,
+        endpoint_id: int,
+        *,
+        url: str | None = None,
+        description: str | None = None,
+        event_types: Sequence[EventType | str] | None = None,
+        is_enabled: bool | None = None,
+    ) -> WebhookEndpoint:
+        """Change an endpoint (None keeps a field); `is_enabled=True` enables it again."""
+        ...
+
+    def delete_webhook_endpoint(self, endpoint_id: int) -> None:
+        """Stop sending to an endpoint and forget its deliveries (the events stay)."""
+        ...
+
+    def rotate_webhook_secret(self, endpoint_id: int) -> str:
+        """A new signing secret for the endpoint, shown this once; the old one stops now."""
+        ...
+
+    def webhook_deliveries(
+        self, endpoint_id: int, *, limit: int = PAGE_SIZE_DEFAULT, cursor: str | None = None
+    ) -> Page[WebhookDelivery]:
+        """An endpoint's deliveries, newest first, each with its attempts (the delivery log)."""
+        ...
+
+    def redeliver_webhook(self, delivery_id: int) -> WebhookDelivery:
+        """Send a delivery again, delivered or not: it is due now, in its account's order."""
+        ...
+
     # Promo codes
 
     def promos(self, *, include_inactive: bool = False) -> tuple[Promo, ...]:
@@ -611,6 +725,33 @@ class Ledger(Protocol):
 
     def redeem(self, account_id: str, code: str, *, idempotency_key: str | None = None) -> Receipt:
         """Grant a promo code's credits to the account, once, as a lot of source `promo`."""
+        ...
+
+    # Guests
+
+    def consume_guest(
+        self,
+        session_id: str,
+        ip: str,
+        *,
+        feature: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> GuestAllowance:
+        """Count one use by a guest (by session and by address), or refuse it."""
+        ...
+
+    def guest_status(
+        self, session_id: str, ip: str, *, feature: str | None = None
+    ) -> GuestAllowance:
+        """What a guest may still do, counting nothing."""
+        ...
+
+    def guest_quotas(self) -> tuple[GuestQuota, ...]:
+        """The guest quotas in force: every feature's first, then each feature's own."""
+        ...
+
+    def link_guest(self, session_id: str, account_id: str) -> GuestSession:
+        """Link a guest's session to the account the guest signed up as (once)."""
         ...
 
     # Referrals

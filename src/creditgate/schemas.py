@@ -7,7 +7,7 @@ decimal strings ("12.5"): exact, and free of the float rounding JSON numbers inv
 Requests accept an amount as a decimal string or a whole number of credits, never a float.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
@@ -23,12 +23,31 @@ from pydantic import (
 )
 
 from creditgate.domain.accounts import Account, CapPeriod, Member, OwnerKind
+from creditgate.domain.alerts import AlertLevel, BalanceAlert
 from creditgate.domain.amounts import Credits
+from creditgate.domain.analytics import (
+    AccountSpend,
+    FeatureSpend,
+    GuestConversion,
+    ModelGenerations,
+    ModelLatency,
+    ModelSpend,
+    PackRevenue,
+    SourceGrants,
+    WelcomeUsage,
+)
 from creditgate.domain.catalog import Change, ChangeKind, feature_data, parse_feature
 from creditgate.domain.entries import Entry, EntryKind, LotMove
 from creditgate.domain.errors import InvalidInput
 from creditgate.domain.events import EventRecord, EventResult, Provider
 from creditgate.domain.events import Outcome as EventOutcome
+from creditgate.domain.guests import (
+    GuestAllowance,
+    GuestQuota,
+    GuestSession,
+    guest_quota_data,
+    parse_guest_quotas,
+)
 from creditgate.domain.holds import Hold, HoldStatus
 from creditgate.domain.limits import HOLD_TTL_MAX
 from creditgate.domain.lots import LotSource
@@ -88,6 +107,14 @@ from creditgate.domain.results import (
 )
 from creditgate.domain.topups import AutoTopUp, TopUpState
 from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
+from creditgate.domain.webhooks import (
+    DeliveryAttempt,
+    DeliveryStatus,
+    EventType,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 _TTL_S_MAX = int(HOLD_TTL_MAX.total_seconds())
 
@@ -595,6 +622,87 @@ class AutoTopUpOut(Out):
     updated_at: datetime
 
 
+class BalanceAlertOut(Out):
+    """An account's low-balance line (null: the catalog's default) and its level."""
+
+    domain = BalanceAlert
+    account_id: str
+    low: WireCredits | None
+    default_low: WireCredits | None
+    level: AlertLevel
+
+
+class WebhookEndpointOut(Out):
+    """Where events are sent, and which (`["*"]`: every type); its secret is never shown."""
+
+    domain = WebhookEndpoint
+    id: int
+    url: str = Field(examples=["https://app.example/hooks/creditgate"])
+    description: str | None
+    event_types: tuple[str, ...] = Field(examples=[["balance.low", "balance.depleted"]])
+    is_enabled: bool
+    disabled_reason: str | None
+    failing_since: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookEndpointCreatedOut(BaseModel):
+    """A new endpoint and its signing secret (`whsec_…`), shown this once."""
+
+    endpoint: WebhookEndpointOut
+    secret: str = Field(examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])
+
+
+class WebhookSecretOut(BaseModel):
+    """An endpoint's new signing secret, shown this once."""
+
+    secret: str = Field(examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])
+
+
+class WebhookEventOut(Out):
+    """One event of the outbox; `id` is the `webhook-id` header of each delivery of it."""
+
+    domain = WebhookEvent
+    id: str = Field(examples=["evt_5f0c3e0a9b2d4c61a8e7f1d2c3b4a596"])
+    type: EventType
+    account_id: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class DeliveryAttemptOut(Out):
+    """One try of a delivery: the status that came back, or the error, and its duration."""
+
+    domain = DeliveryAttempt
+    attempted_at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+class WebhookDeliveryOut(Out):
+    """One event for one endpoint, with its attempts (newest first)."""
+
+    domain = WebhookDelivery
+    id: int
+    endpoint_id: int
+    event: WebhookEventOut
+    status: DeliveryStatus
+    attempts: tuple[DeliveryAttemptOut, ...]
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    created_at: datetime
+
+
+class WebhookDeliveryPage(Out):
+    """One page of an endpoint's deliveries, newest first."""
+
+    domain = Page
+    items: tuple[WebhookDeliveryOut, ...]
+    next_cursor: str | None
+
+
 class CheckoutOut(BaseModel):
     """A checkout opened at the payment provider: send the person to `url`."""
 
@@ -734,7 +842,8 @@ class ChangeOut(BaseModel):
 
     Besides what it says (`detail`), the change carries what it was made from, in the
     catalog file's own form: the feature (with its prices), the price and model, the
-    welcome credits, the referral terms, the plan or the pack.
+    welcome credits, the referral terms, the plan, the pack, the guest quotas (a
+    `set_guests` change) or the default low-balance line.
     """
 
     kind: ChangeKind
@@ -746,6 +855,8 @@ class ChangeOut(BaseModel):
     referrals: dict[str, Any] | None = None
     plan: dict[str, Any] | None = None
     pack: dict[str, Any] | None = None
+    guests: list[dict[str, Any]] | None = None
+    low_balance: WireCredits | None = None
 
     @classmethod
     def of(cls, change: Change) -> Self:
@@ -760,6 +871,12 @@ class ChangeOut(BaseModel):
             referrals=None if change.referrals is None else terms_data(change.referrals),
             plan=None if change.plan is None else plan_data(change.plan),
             pack=None if change.pack is None else pack_data(change.pack),
+            guests=(
+                [guest_quota_data(q) for q in change.guests]
+                if change.kind is ChangeKind.SET_GUESTS
+                else None
+            ),
+            low_balance=change.low_balance,
         )
 
     def to_domain(self) -> Change:
@@ -774,6 +891,8 @@ class ChangeOut(BaseModel):
             referrals=None if self.referrals is None else parse_terms(self.referrals),
             plan=None if self.plan is None else parse_plan(self.plan, "plan"),
             pack=None if self.pack is None else parse_pack(self.pack, "pack"),
+            guests=() if self.guests is None else parse_guest_quotas(self.guests),
+            low_balance=self.low_balance,
         )
 
 
@@ -1211,6 +1330,51 @@ class AutoTopUpIn(In):
     failures_max: int = 3
 
 
+class BalanceAlertIn(In):
+    """The account's own low-balance line; null follows the catalog's default again."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [{"low": "10"}]}
+    )
+
+    low: WireCredits | None
+
+
+class WebhookEndpointIn(In):
+    """Send events of `event_types` (`["*"]`: every type) to `url`, signed."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://app.example/hooks/creditgate",
+                    "event_types": ["balance.low", "balance.depleted"],
+                    "description": "low-balance emails",
+                }
+            ]
+        },
+    )
+
+    url: str = Field(max_length=2048)
+    event_types: list[str] = Field(default_factory=lambda: ["*"], max_length=50)
+    description: str | None = Field(default=None, max_length=500)
+
+
+class WebhookEndpointUpdateIn(In):
+    """Change an endpoint; absent fields stay. `is_enabled: true` enables it again."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [{"is_enabled": True}]}
+    )
+
+    url: str | None = Field(default=None, max_length=2048)
+    event_types: list[str] | None = Field(default=None, max_length=50)
+    description: str | None = Field(default=None, max_length=500)
+    is_enabled: bool | None = None
+
+
 class CheckoutIn(In):
     """Open a checkout for a pack (one payment) or a plan (a subscription, by `interval`).
 
@@ -1346,3 +1510,194 @@ class ReferIn(In):
     )
 
     referrer: str = Field(examples=["user_1"])
+
+
+# Guests
+
+
+class GuestUseIn(In):
+    """One use by a guest: the app's session id, and what the guest uses (None: anything)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"examples": [{"session_id": "sess_7f3a", "feature": "image.generate"}]},
+    )
+
+    session_id: str = Field(examples=["sess_7f3a"])
+    feature: str | None = Field(default=None, examples=["image.generate"])
+
+
+class GuestLinkIn(In):
+    """A guest signed up: the guest's session and the account it became."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"examples": [{"session_id": "sess_7f3a", "account_id": "user_1"}]},
+    )
+
+    session_id: str = Field(examples=["sess_7f3a"])
+    account_id: str = Field(examples=["user_1"])
+
+
+class GuestAllowanceOut(Out):
+    """What a guest may still do: uses left in the strictest window, and when it resets."""
+
+    domain = GuestAllowance
+    limit: int = Field(examples=[3])
+    remaining: int = Field(examples=[2])
+    reset_at: datetime | None = Field(description="When the strictest window gets a use back.")
+
+
+class GuestSessionOut(Out):
+    """A guest session as first seen, and the account it became when the guest signed up."""
+
+    domain = GuestSession
+    session_id: str = Field(examples=["sess_7f3a"])
+    first_seen_at: datetime
+    account_id: str | None = Field(examples=["user_1"])
+    linked_at: datetime | None
+
+
+class GuestQuotaOut(Out):
+    """A guest quota: `uses` per rolling `window_s` seconds, for a feature or (None) all."""
+
+    domain = GuestQuota
+    feature: str | None = Field(examples=["image.generate"])
+    uses: int = Field(examples=[3])
+    window_s: int = Field(examples=[86400])
+
+
+# Analytics
+
+
+class FeatureSpendOut(Out):
+    """Credits spent on one feature on one UTC day (`feature` null: uses of no feature)."""
+
+    domain = FeatureSpend
+    day: date = Field(examples=["2026-01-31"])
+    feature: str | None = Field(examples=["image.generate"])
+    events: int = Field(examples=[120])
+    credits: WireCredits
+
+
+class ModelSpendOut(Out):
+    """Credits spent on one model on one UTC day (`model` null: uses that named none)."""
+
+    domain = ModelSpend
+    day: date = Field(examples=["2026-01-31"])
+    model: str | None = Field(examples=["flux-pro"])
+    events: int = Field(examples=[80])
+    credits: WireCredits
+
+
+class ModelGenerationsOut(Out):
+    """A model's usage events by outcome, and the share of its generations that failed."""
+
+    domain = ModelGenerations
+    model: str | None = Field(examples=["flux-pro"])
+    succeeded: int = Field(examples=[95])
+    failed: int = Field(examples=[4])
+    released: int = Field(examples=[1])
+    refused: int = Field(examples=[7])
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def generations(self) -> int:
+        """Events that started work: succeeded + failed + released (refused ones did not)."""
+        found: int = self.to_domain().generations
+        return found
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def failure_rate(self) -> float:
+        """The share of generations that failed: failed / generations (0 when none)."""
+        found: float = self.to_domain().failure_rate
+        return found
+
+
+class ModelLatencyOut(Out):
+    """Latency of a model's successful events that recorded one: mean and nearest-rank p95."""
+
+    domain = ModelLatency
+    model: str | None = Field(examples=["flux-pro"])
+    events: int = Field(examples=[95])
+    total_ms: int = Field(examples=[406600])
+    p95_ms: int = Field(examples=[9100], description="The nearest-rank 95th percentile.")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def average_ms(self) -> float:
+        """The mean latency: total_ms / events (0 when none)."""
+        found: float = self.to_domain().average_ms
+        return found
+
+
+class SourceGrantsOut(Out):
+    """Grant entries of one lot source in the range, and the credits they granted."""
+
+    domain = SourceGrants
+    source: LotSource
+    grants: int = Field(examples=[40])
+    credits: WireCredits
+
+
+class PackRevenueOut(Out):
+    """Paid purchases of one pack in one currency, in its minor units (499 is 4.99)."""
+
+    domain = PackRevenue
+    pack: str = Field(examples=["creator"])
+    currency: str = Field(examples=["usd"])
+    purchases: int = Field(examples=[12])
+    gross_minor: int = Field(examples=[17988])
+    refunded_minor: int = Field(examples=[1499])
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def net_minor(self) -> int:
+        """What the purchases kept: gross_minor - refunded_minor."""
+        found: int = self.to_domain().net_minor
+        return found
+
+
+class AccountSpendOut(Out):
+    """Credits one account spent in the range (its usage events that succeeded)."""
+
+    domain = AccountSpend
+    account_id: str = Field(examples=["user_1"])
+    events: int = Field(examples=[310])
+    credits: WireCredits
+
+
+class GuestConversionOut(Out):
+    """Guest sessions first seen in the range, and how many signed up (linked an account)."""
+
+    domain = GuestConversion
+    sessions: int = Field(examples=[400])
+    linked: int = Field(examples=[36])
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def rate(self) -> float:
+        """The share of sessions that signed up: linked / sessions (0 when none)."""
+        found: float = self.to_domain().rate
+        return found
+
+
+class WelcomeUsageOut(Out):
+    """What became of the welcome credits granted in the range: spent, expired, unused."""
+
+    domain = WelcomeUsage
+    lots: int = Field(examples=[36])
+    granted: WireCredits
+    spent: WireCredits
+    expired: WireCredits
+    unused: WireCredits
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def spent_share(self) -> float:
+        """The share of the welcome credits spent: spent / granted (0 when none)."""
+        found: float = self.to_domain().spent_share
+        return found

@@ -1,8 +1,12 @@
 """Settings, read once from `CREDITGATE_*` environment variables."""
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
 
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from creditgate.domain.errors import InvalidInput
+from creditgate.domain.guests import parse_trusted_proxies
 from creditgate.storage.database import SqliteSync
 
 
@@ -42,3 +46,35 @@ class Settings(BaseSettings):
     delivery is refused (503)."""
     webhook_tolerance_s: int = Field(default=300, ge=1, le=3600)
     """How far a Stripe signature's timestamp may lie from now, either way."""
+    redis_url: str | None = None
+    """Where guest quotas are counted (`redis://127.0.0.1:6379/0`); None: in the database.
+    With one configured, a Redis that does not answer refuses guests (503)."""
+    redis_timeout_s: float = Field(default=0.5, gt=0, le=30)
+    """How long a guest call waits for Redis before it is refused."""
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+    """Proxies (addresses or networks, comma-separated) whose `X-Forwarded-For` names the
+    client; from any other peer the header is ignored. A wildcard is refused at start."""
+    auth_failures_max: int = Field(default=20, ge=1)
+    """Failed API-key attempts one client address may make in a burst; then 429."""
+    auth_failures_window_s: int = Field(default=60, ge=1)
+    """The time in which a client address earns back its `auth_failures_max` attempts."""
+    webhook_disable_after_s: int = Field(default=5 * 86400, ge=60)
+    """An outgoing webhook endpoint that has failed this long without a success is disabled."""
+    webhook_retention_s: int = Field(default=30 * 86400, ge=3600)
+    """Outbox events delivered to every endpoint are pruned after this long."""
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=30)
+    """How long one delivery attempt may take before it counts as failed."""
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: object) -> object:
+        """Comma-separated text from the environment; every entry a proxy, never a wildcard."""
+        entries = value.split(",") if isinstance(value, str) else value
+        if not isinstance(entries, list | tuple):
+            return value
+        texts = tuple(str(entry).strip() for entry in entries if str(entry).strip())
+        try:
+            parse_trusted_proxies(texts)
+        except InvalidInput as exc:
+            raise ValueError(exc.detail) from None
+        return texts

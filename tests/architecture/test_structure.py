@@ -67,6 +67,7 @@ def test_domain_imports_only_the_standard_library_and_itself() -> None:
         "fractions",
         "hashlib",
         "hmac",
+        "ipaddress",
         "re",
         "typing",
         "json",

@@ -61,3 +61,16 @@ def test_worker_runs_the_given_number_of_passes_and_stops(db_url: str) -> None:
     assert code == 0
     assert [renewed(lines[0]) >= 10, renewed(lines[1])] == [True, 0]
     assert lines[2] == "worker stopped after 2 passes"
+
+
+def test_jobs_run_deletes_the_guest_windows_that_hold_no_use(db_url: str) -> None:
+    clock = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
+    engine = Engine(db_url, clock=clock)
+    engine.apply_catalog({"guests": [{"uses": 3, "window": "1h"}]})
+    engine.consume_guest("sess_1", "203.0.113.5")
+    engine.close()
+
+    code, out, _ = run(db_url, "jobs", "run")
+
+    assert code == 0
+    assert "pruned 2 guest windows with no use left in them" in out

@@ -8,6 +8,12 @@ from fastapi.testclient import TestClient
 
 from creditgate import Engine
 from creditgate.app import create_app
+from creditgate.settings import Settings
+
+PEER = ("203.0.113.9", 50000)
+"""The address the in-process service sees its test client call from (TEST-NET-3)."""
+LENIENT = Settings(auth_failures_max=1_000_000)
+"""The service's settings for tests that send bad keys by the hundred from one address."""
 
 
 @dataclass(frozen=True)
@@ -36,5 +42,7 @@ def keys(engine: Engine) -> Keys:
 @pytest.fixture
 def http(engine: Engine) -> Iterator[TestClient]:
     """The app over the test's engine, called in process; a server error answers 500."""
-    with TestClient(create_app(engine=engine), raise_server_exceptions=False) as client:
+    with TestClient(
+        create_app(engine=engine), raise_server_exceptions=False, client=PEER
+    ) as client:
         yield client

@@ -35,6 +35,7 @@ from sqlalchemy.engine import make_url
 from creditgate import (
     Credits,
     Engine,
+    GuestQuota,
     ManualClock,
     Provider,
     ReferralCondition,
@@ -46,7 +47,7 @@ from creditgate.domain.limits import PAGE_SIZE_MAX
 from creditgate.storage.database import Database
 from tests.conftest import BACKENDS, PG_ADMIN_URL, START
 from tests.factories import organization
-from tests.http.conftest import Keys
+from tests.http.conftest import LENIENT, PEER, Keys
 
 OURS = "org_1"
 THEIRS = "org_2"
@@ -63,10 +64,13 @@ REFERRAL_TERMS = ReferralTerms(
     condition=ReferralCondition.FIRST_PURCHASE,
 )
 """Referrals wait for a purchase: recording one moves no balance of the shared world."""
+GUEST_QUOTAS = (GuestQuota(uses=1000, window_s=86400),)
+"""Room for every guest call the route tests make."""
 PACK = "starter"
 """A free-once pack: each account may claim it once."""
 PAID_PACK = "creator"
 THEIR_SECRET = "their-secret-note"
+WORLD_HOOK = "https://hooks.example.com/world"
 THEIR_MARK = ".125"
 """Their balance and available credits end so; no figure of ours does."""
 
@@ -88,6 +92,8 @@ class Ids:
     promo: str = PROMO
     pack: str = PACK
     purchase_id: int = 999_999
+    endpoint_id: int = 999_999
+    delivery_id: int = 999_999
 
 
 MISSING = Ids(
@@ -161,14 +167,21 @@ def _pending_purchase(engine: Engine, account_id: str) -> int:
 
 
 def build_world(engine: Engine) -> World:
-    """The priced feature, both accounts with their member, charge and hold, the bound key."""
+    """The priced feature, both accounts with their member, charge and hold, the bound key.
+
+    A webhook endpoint hears the world's grants: it has deliveries to read and redeliver
+    (no worker sends them).
+    """
+    endpoint, _ = engine.create_webhook_endpoint(WORLD_HOOK, event_types=["credits.granted"])
     engine.create_feature(FEATURE, name="Image generation")
     engine.set_price(FEATURE, {"rule": "flat", "credits": "2"})
     engine.create_plan(PLAN, name="Basic", credits=0, prices={"month": 1500})
     engine.create_plan("pro", name="Pro", credits=0, prices={"month": 2900})
     engine.create_promo(PROMO, credits=1)
     engine.create_promo(OTHER_PROMO, credits=2)
-    engine.apply_catalog(replace(engine.export_catalog(), referrals=REFERRAL_TERMS))
+    engine.apply_catalog(
+        replace(engine.export_catalog(), referrals=REFERRAL_TERMS, guests=GUEST_QUOTAS)
+    )
     engine.create_pack(PACK, name="Starter", credits=50, price_minor=0, is_free_once=True)
     engine.create_pack(PAID_PACK, name="Creator", credits=110, price_minor=1499)
     organization(engine, OURS, 100, MEMBER)
@@ -183,6 +196,7 @@ def build_world(engine: Engine) -> World:
     _, bound = engine.create_key(Scope.WRITE, name="widget of org_1", account_id=OURS)
     ours = _pending_purchase(engine, OURS)
     theirs = _pending_purchase(engine, THEIRS)
+    delivery = engine.webhook_deliveries(endpoint.id, limit=PAGE_SIZE_MAX).items[-1].id
     return World(
         ours=Ids(
             account_id=OURS,
@@ -190,6 +204,8 @@ def build_world(engine: Engine) -> World:
             hold_id=our_hold,
             entry_id=our_charge,
             purchase_id=ours,
+            endpoint_id=endpoint.id,
+            delivery_id=delivery,
         ),
         theirs=Ids(
             account_id=THEIRS,
@@ -197,6 +213,8 @@ def build_world(engine: Engine) -> World:
             hold_id=their_hold,
             entry_id=their_charge,
             purchase_id=theirs,
+            endpoint_id=endpoint.id,
+            delivery_id=delivery,
         ),
         missing=MISSING,
         bound=bound,
@@ -256,6 +274,8 @@ class Route:
             code=ids.promo,
             pack=ids.pack,
             purchase_id=ids.purchase_id,
+            endpoint_id=ids.endpoint_id,
+            delivery_id=ids.delivery_id,
         )
 
     def send(
@@ -495,10 +515,73 @@ REFERRAL_ROUTES = (
 )
 # fmt: on
 
+# fmt: off
+GUEST_ROUTES = (
+    Route("POST", "/v1/guests/consume", Scope.WRITE,
+          lambda ids: {"session_id": "sess_route", "feature": FEATURE},
+          errors=frozenset({403, 429, 503})),
+    Route("GET", "/v1/guests/status", Scope.READ, params=lambda ids: {"session_id": "sess_route"},
+          errors=frozenset({403, 503})),
+    Route("GET", "/v1/guests/quotas", Scope.READ),
+    Route("POST", "/v1/guests/link", Scope.WRITE,
+          lambda ids: {"session_id": f"sess_{ids.account_id}", "account_id": ids.account_id},
+          reaches="account", missing="account_not_found", errors=frozenset({404, 409})),
+)
+# fmt: on
+
+# fmt: off
+ALERT_ROUTES = (
+    Route("GET", "/v1/accounts/{account_id}/balance-alert", Scope.READ, reaches="account",
+          missing="account_not_found", errors=frozenset({404})),
+    Route("PUT", "/v1/accounts/{account_id}/balance-alert", Scope.ADMIN,
+          lambda ids: {"low": "10"}, missing="account_not_found", errors=frozenset({404})),
+)
+# fmt: on
+
+# fmt: off
+WEBHOOK_ENDPOINT_ROUTES = (
+    Route("GET", "/v1/webhook-endpoints", Scope.ADMIN),
+    Route("POST", "/v1/webhook-endpoints", Scope.ADMIN,
+          lambda ids: {"url": "https://hooks.example.com/new", "event_types": ["balance.low"]}),
+    Route("GET", "/v1/webhook-endpoints/{endpoint_id}", Scope.ADMIN,
+          missing="webhook_endpoint_not_found", errors=frozenset({404})),
+    Route("PATCH", "/v1/webhook-endpoints/{endpoint_id}", Scope.ADMIN,
+          lambda ids: {"description": "the world's hook"}, missing="webhook_endpoint_not_found",
+          errors=frozenset({404})),
+    Route("DELETE", "/v1/webhook-endpoints/{endpoint_id}", Scope.ADMIN,
+          missing="webhook_endpoint_not_found", errors=frozenset({404})),
+    Route("POST", "/v1/webhook-endpoints/{endpoint_id}/rotate-secret", Scope.ADMIN,
+          missing="webhook_endpoint_not_found", errors=frozenset({404})),
+    Route("GET", "/v1/webhook-endpoints/{endpoint_id}/deliveries", Scope.ADMIN,
+          missing="webhook_endpoint_not_found", errors=frozenset({404})),
+    Route("POST", "/v1/webhook-deliveries/{delivery_id}/redeliver", Scope.ADMIN,
+          missing="webhook_delivery_not_found", errors=frozenset({404})),
+)
+# fmt: on
+
 OPERATION_ROUTES = (
     Route("POST", "/v1/expire", Scope.ADMIN),
     Route("GET", "/v1/verify", Scope.ADMIN),
 )
+
+ANALYTICS_RANGE = {"since": "2026-01-01T00:00:00Z", "until": "2026-01-08T00:00:00Z"}
+"""A week that holds the whole shared world."""
+
+ANALYTICS_ROUTES = tuple(
+    Route("GET", f"/v1/analytics/{figure}", Scope.ADMIN, params=lambda ids: ANALYTICS_RANGE)
+    for figure in (
+        "spend_by_feature",
+        "spend_by_model",
+        "generations_by_model",
+        "latency_by_model",
+        "grants_by_source",
+        "revenue_by_pack",
+        "top_spenders",
+        "guest_conversion",
+        "welcome_usage",
+    )
+)
+"""The figures cover every account: a key bound to one meets 403 (test_analytics)."""
 
 ROUTES = (
     ACCOUNT_ROUTES
@@ -508,7 +591,11 @@ ROUTES = (
     + PACK_ROUTES
     + PROMO_ROUTES
     + REFERRAL_ROUTES
+    + GUEST_ROUTES
     + USAGE_ROUTES
+    + ALERT_ROUTES
+    + WEBHOOK_ENDPOINT_ROUTES
+    + ANALYTICS_ROUTES
     + OPERATION_ROUTES
 )
 """Every route under /v1 that a key calls (the providers' webhooks prove themselves by
@@ -584,7 +671,9 @@ def service_fixture(
         revoked_key, revoked = engine.create_key(Scope.WRITE, name="revoked")
         engine.revoke_key(revoked_key.id)
         try:
-            with TestClient(create_app(engine=engine), raise_server_exceptions=False) as client:
+            with TestClient(
+                create_app(LENIENT, engine=engine), raise_server_exceptions=False, client=PEER
+            ) as client:
                 yield Service(http=client, engine=engine, keys=keys, world=world, revoked=revoked)
         finally:
             database.dispose()

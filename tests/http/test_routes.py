@@ -106,6 +106,26 @@ COVERAGE = {
         "test_packs::test_auto_top_up_is_set_read_and_disabled",
     "DELETE /v1/accounts/{account_id}/auto-top-up":
         "test_packs::test_auto_top_up_is_set_read_and_disabled",
+    "GET /v1/accounts/{account_id}/balance-alert":
+        "test_alerts::test_balance_alert_is_set_read_and_cleared",
+    "PUT /v1/accounts/{account_id}/balance-alert":
+        "test_alerts::test_balance_alert_is_set_read_and_cleared",
+    "GET /v1/webhook-endpoints":
+        "test_webhook_endpoints::test_create_webhook_endpoint_answers_the_endpoint_and_its_secret_once",
+    "POST /v1/webhook-endpoints":
+        "test_webhook_endpoints::test_create_webhook_endpoint_answers_the_endpoint_and_its_secret_once",
+    "GET /v1/webhook-endpoints/{endpoint_id}":
+        "test_webhook_endpoints::test_get_webhook_endpoint_answers_the_engines_endpoint",
+    "PATCH /v1/webhook-endpoints/{endpoint_id}":
+        "test_webhook_endpoints::test_update_webhook_endpoint_disables_and_enables_it_again",
+    "DELETE /v1/webhook-endpoints/{endpoint_id}":
+        "test_webhook_endpoints::test_delete_webhook_endpoint_answers_204_and_forgets_it",
+    "POST /v1/webhook-endpoints/{endpoint_id}/rotate-secret":
+        "test_webhook_endpoints::test_rotate_webhook_secret_answers_a_new_secret",
+    "GET /v1/webhook-endpoints/{endpoint_id}/deliveries":
+        "test_webhook_endpoints::test_webhook_deliveries_answers_the_delivery_log_newest_first_in_pages",
+    "POST /v1/webhook-deliveries/{delivery_id}/redeliver":
+        "test_webhook_endpoints::test_redeliver_webhook_makes_a_delivery_due_now",
     "POST /v1/webhooks/stripe": "test_webhooks::test_stripe_event_signed_by_stripe_grants_the_pack",
     "POST /v1/webhooks/clerk":
         "test_webhooks::test_clerk_user_created_creates_the_account_with_its_welcome",
@@ -119,9 +139,33 @@ COVERAGE = {
         "test_referrals::test_refer_on_signup_grants_both_bonuses_and_answers_the_referral",
     "GET /v1/accounts/{account_id}/referrals":
         "test_referrals::test_referrals_answers_the_accounts_referrals_oldest_first",
+    "POST /v1/guests/consume":
+        "test_guests::test_consume_answers_what_is_left_then_429_with_retry_after_and_reset",
+    "GET /v1/guests/status":
+        "test_guests::test_status_answers_the_remaining_uses_and_counts_nothing",
+    "GET /v1/guests/quotas": "test_guests::test_quotas_answers_the_catalogs_guest_quotas",
+    "POST /v1/guests/link": "test_guests::test_link_records_the_account_a_guest_became",
     "GET /v1/usage": "test_usage::test_usage_answers_one_accounts_events_newest_first",
     "GET /v1/usage/totals":
         "test_usage::test_usage_totals_answers_events_and_credits_by_feature_model_and_outcome",
+    "GET /v1/analytics/spend_by_feature":
+        "test_analytics::test_spend_by_feature_answers_the_engines_figure",
+    "GET /v1/analytics/spend_by_model":
+        "test_analytics::test_spend_by_model_answers_the_engines_figure",
+    "GET /v1/analytics/generations_by_model":
+        "test_analytics::test_generations_by_model_answers_the_engines_figure",
+    "GET /v1/analytics/latency_by_model":
+        "test_analytics::test_latency_by_model_answers_the_engines_figure",
+    "GET /v1/analytics/grants_by_source":
+        "test_analytics::test_grants_by_source_answers_the_engines_figure",
+    "GET /v1/analytics/revenue_by_pack":
+        "test_analytics::test_revenue_by_pack_answers_the_engines_figure",
+    "GET /v1/analytics/top_spenders":
+        "test_analytics::test_top_spenders_answers_the_engines_figure_up_to_the_limit",
+    "GET /v1/analytics/guest_conversion":
+        "test_analytics::test_guest_conversion_answers_the_engines_figure",
+    "GET /v1/analytics/welcome_usage":
+        "test_analytics::test_welcome_usage_answers_the_engines_figure",
     "POST /v1/expire": "test_operations::test_expire_writes_the_entries_of_holds_past_their_ttl",
     "GET /v1/verify": "test_operations::test_verify_answers_a_clean_report_of_every_account",
     "GET /healthz": "test_observability::test_healthz_answers_ok_without_a_key",

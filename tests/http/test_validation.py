@@ -46,6 +46,7 @@ AMOUNT_FIELDS = [
     ("POST /v1/entries/{entry_id}/refund", "amount", "-1"),
     ("POST /v1/transfers", "amount", "-1"),
     ("POST /v1/features/{feature}/prices", "minimum", "-1"),
+    ("PUT /v1/accounts/{account_id}/balance-alert", "low", "0"),
 ]
 """Each amount a body carries, with a value of the right form but out of its range."""
 
@@ -90,6 +91,11 @@ WRONG_TYPES = [
     ("PATCH /v1/packs/{pack}", "is_active", "no"),
     ("PUT /v1/accounts/{account_id}/auto-top-up", "failures_max", "3"),
     ("POST /v1/checkout", "success_url", 5),
+    ("PUT /v1/accounts/{account_id}/balance-alert", "low", {"credits": 10}),
+    ("POST /v1/webhook-endpoints", "url", 5),
+    ("PATCH /v1/webhook-endpoints/{endpoint_id}", "is_enabled", "yes"),
+    ("POST /v1/guests/consume", "session_id", 5),
+    ("POST /v1/guests/link", "account_id", 5),
 ]
 """One field of each body given a value of the wrong JSON type."""
 

@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, text
 
 from creditgate import Client, CreditgateError, Engine, Ledger, ManualClock
 from creditgate.app import create_app
+from creditgate.settings import Settings
 from creditgate.storage.database import Database
 from creditgate.storage.tables import metadata
 from tests.conftest import BACKENDS, KEPT_TABLES, PG_ADMIN_URL, _fresh_sqlite, _pg_url
@@ -176,7 +177,9 @@ def service(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     path = tmp_path_factory.mktemp("idle") / "idle.db"
     shutil.copyfile(sqlite_template, path)
     idle = Engine(f"sqlite:///{path}", upgrade=False)
-    app = create_app(engine=idle)
+    # The client runs on this machine: trusting it as a proxy lets a guest's address
+    # travel in X-Forwarded-For, as from an app's back end.
+    app = create_app(Settings(trusted_proxies=("127.0.0.1",)), engine=idle)
     with live(app) as url:
         yield Service(app=app, url=url, idle=idle)
     idle.close()

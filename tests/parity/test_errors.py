@@ -7,6 +7,7 @@ for every class of the tree; the live tests below check the same over HTTP.
 
 import inspect
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -21,6 +22,9 @@ from creditgate import (
     FeatureExists,
     FeatureNotFound,
     Forbidden,
+    GuestLinked,
+    GuestQuotaExceeded,
+    GuestsNotAllowed,
     HoldNotFound,
     HoldNotPending,
     IdempotencyConflict,
@@ -48,6 +52,8 @@ from creditgate import (
     SubscriptionNotFound,
     Unauthenticated,
     Unavailable,
+    WebhookDeliveryNotFound,
+    WebhookEndpointNotFound,
 )
 from creditgate.client.problems import CLASSES, error_of
 from creditgate.domain import errors
@@ -85,12 +91,19 @@ SAMPLES: list[CreditgateError] = [
     InsufficientCredits(required=Credits.parse("2.5"), available=Credits.parse("0.125")),
     MemberCapExceeded(required=Credits.parse(40), available=Credits.parse(-1)),
     RateLimited(limit_per_s=2.5, retry_after_s=3),
+    GuestQuotaExceeded(
+        limit=3, retry_after_s=75600, reset_at=datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
+    ),
+    GuestsNotAllowed(feature="video.generate"),
+    GuestLinked(session_id="sess_1"),
     Unauthenticated("the API key is malformed"),
     Forbidden("this key's scope is read; the call needs write"),
     AccountFrozen(account_id="user_1"),
     SignatureInvalid(provider="stripe", reason="the timestamp is outside the window"),
     ProviderFailed(provider="stripe", reason="card_declined"),
     Unavailable(service="stripe", reason="no Stripe secret key is configured"),
+    WebhookEndpointNotFound(3),
+    WebhookDeliveryNotFound(5),
 ]
 """One error of every class in `domain/errors.py`."""
 

@@ -170,6 +170,23 @@ def test_packs_are_the_source_numbers_in_price_order(name: str) -> None:
     assert all(p.currency == "usd" and p.expires_after_days is None for p in catalog.packs)
 
 
+SEED_GUESTS = {"image-models": [(None, 3, 24 * 3600)]}
+"""The guest quotas each source had: feature (None: every one), uses, window in seconds."""
+
+SEED_LOW_BALANCE = {"image-models": "10"}
+"""The line below which each source warned its users."""
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_guest_quotas_and_low_balance_lines_are_the_source_numbers(name: str) -> None:
+    catalog = load(name)
+
+    found = [(q.feature, q.uses, q.window_s) for q in catalog.guests]
+    assert found == SEED_GUESTS.get(name, [])
+    low = SEED_LOW_BALANCE.get(name)
+    assert catalog.low_balance == (None if low is None else Credits.parse(low))
+
+
 @pytest.mark.parametrize(
     ("name", "feature", "model", "quantity", "expected"),
     [

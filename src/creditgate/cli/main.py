@@ -11,11 +11,13 @@ from typing import Annotated
 
 import typer
 
+from creditgate.cli import alerts as alert_commands
 from creditgate.cli import catalog as catalog_commands
 from creditgate.cli import demo as demo_script
 from creditgate.cli import jobs as jobs_commands
 from creditgate.cli import packs as pack_commands
 from creditgate.cli import service as service_commands
+from creditgate.cli import webhooks as webhook_commands
 from creditgate.cli.context import (
     DatabaseOpt,
     KeyOpt,
@@ -54,6 +56,8 @@ catalog_commands.register(app)
 service_commands.register(app)
 jobs_commands.register(app)
 pack_commands.register(app)
+alert_commands.register(app)
+webhook_commands.register(app)
 
 
 @db_app.command("upgrade")

@@ -28,10 +28,29 @@ from typing import Any, Generic, TypeVar
 
 from creditgate.client.problems import error_of
 from creditgate.domain.accounts import Account, Member, OwnerKind, check_account_id
+from creditgate.domain.alerts import BalanceAlert
 from creditgate.domain.amounts import AmountLike, Credits
+from creditgate.domain.analytics import (
+    AccountSpend,
+    FeatureSpend,
+    GuestConversion,
+    ModelGenerations,
+    ModelLatency,
+    ModelSpend,
+    PackRevenue,
+    SourceGrants,
+    WelcomeUsage,
+)
 from creditgate.domain.catalog import Catalog, Change, catalog_data, parse_catalog
 from creditgate.domain.entries import Entry, EntryKind
 from creditgate.domain.errors import InvalidInput
+from creditgate.domain.guests import (
+    GuestAllowance,
+    GuestQuota,
+    GuestSession,
+    check_session_id,
+    network_of,
+)
 from creditgate.domain.holds import Hold, check_ttl
 from creditgate.domain.ids import EntryId, HoldId
 from creditgate.domain.inputs import check_instant, check_key, check_metadata
@@ -68,9 +87,17 @@ from creditgate.domain.results import (
 )
 from creditgate.domain.topups import AutoTopUp
 from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
+from creditgate.domain.webhooks import (
+    WebhookDelivery,
+    WebhookEndpoint,
+    check_event_types,
+    check_url,
+)
 from creditgate.schemas import (
     AccountOut,
+    AccountSpendOut,
     AutoTopUpOut,
+    BalanceAlertOut,
     BalanceAtOut,
     BalanceOut,
     ChangeOut,
@@ -81,11 +108,20 @@ from creditgate.schemas import (
     EntryPage,
     ExpirePassOut,
     FeatureOut,
+    FeatureSpendOut,
+    GuestAllowanceOut,
+    GuestConversionOut,
+    GuestQuotaOut,
+    GuestSessionOut,
     HoldOut,
     LifetimeOut,
     MemberOut,
+    ModelGenerationsOut,
+    ModelLatencyOut,
+    ModelSpendOut,
     Out,
     PackOut,
+    PackRevenueOut,
     PlanOut,
     PlanOverviewOut,
     PriceOut,
@@ -95,12 +131,19 @@ from creditgate.schemas import (
     QuoteOut,
     ReceiptOut,
     ReferralOut,
+    SourceGrantsOut,
     SubscriptionOut,
     SubscriptionReceiptOut,
     TransferReceiptOut,
     UsagePage,
     UsageTotalOut,
     VerifyReportOut,
+    WebhookDeliveryOut,
+    WebhookDeliveryPage,
+    WebhookEndpointCreatedOut,
+    WebhookEndpointOut,
+    WebhookSecretOut,
+    WelcomeUsageOut,
 )
 
 R = TypeVar("R")
@@ -125,6 +168,8 @@ class Call(Generic[R]):
     """The `Idempotency-Key` header, on every ledger write."""
     is_repeatable: bool = True
     """Whether sending it again, when its outcome is unknown, cannot take effect twice."""
+    forwarded_for: str | None = None
+    """A guest's address, sent as `X-Forwarded-For` (believed from trusted proxies only)."""
 
     def content(self) -> bytes | None:
         """The JSON body as sent."""
@@ -137,6 +182,8 @@ class Call(Generic[R]):
         headers = {} if self.body is None else {"Content-Type": "application/json"}
         if self.key is not None:
             headers["Idempotency-Key"] = self.key
+        if self.forwarded_for is not None:
+            headers["X-Forwarded-For"] = self.forwarded_for
         return headers
 
     def answer(self, status: int, content: bytes, *, reason_phrase: str = "") -> R:
@@ -892,6 +939,68 @@ def usage_totals(
     )
 
 
+# Analytics
+
+
+def _figure(
+    figure: str, since: datetime, until: datetime, read: Callable[[object], R], **more: object
+) -> Call[R]:
+    """`GET /v1/analytics/<figure>` over [since, until), as JSON."""
+    return Call(
+        method="GET",
+        path=f"/v1/analytics/{figure}",
+        query=_query(since=_instant(since, "since"), until=_instant(until, "until"), **more),
+        read=read,
+    )
+
+
+def spend_by_feature(*, since: datetime, until: datetime) -> Call[tuple[FeatureSpend, ...]]:
+    """`GET /v1/analytics/spend_by_feature`."""
+    return _figure("spend_by_feature", since, until, _many(FeatureSpendOut, FeatureSpend))
+
+
+def spend_by_model(*, since: datetime, until: datetime) -> Call[tuple[ModelSpend, ...]]:
+    """`GET /v1/analytics/spend_by_model`."""
+    return _figure("spend_by_model", since, until, _many(ModelSpendOut, ModelSpend))
+
+
+def generations_by_model(*, since: datetime, until: datetime) -> Call[tuple[ModelGenerations, ...]]:
+    """`GET /v1/analytics/generations_by_model`."""
+    read = _many(ModelGenerationsOut, ModelGenerations)
+    return _figure("generations_by_model", since, until, read)
+
+
+def latency_by_model(*, since: datetime, until: datetime) -> Call[tuple[ModelLatency, ...]]:
+    """`GET /v1/analytics/latency_by_model`."""
+    return _figure("latency_by_model", since, until, _many(ModelLatencyOut, ModelLatency))
+
+
+def grants_by_source(*, since: datetime, until: datetime) -> Call[tuple[SourceGrants, ...]]:
+    """`GET /v1/analytics/grants_by_source`."""
+    return _figure("grants_by_source", since, until, _many(SourceGrantsOut, SourceGrants))
+
+
+def revenue_by_pack(*, since: datetime, until: datetime) -> Call[tuple[PackRevenue, ...]]:
+    """`GET /v1/analytics/revenue_by_pack`."""
+    return _figure("revenue_by_pack", since, until, _many(PackRevenueOut, PackRevenue))
+
+
+def top_spenders(*, since: datetime, until: datetime, limit: int) -> Call[tuple[AccountSpend, ...]]:
+    """`GET /v1/analytics/top_spenders`."""
+    read = _many(AccountSpendOut, AccountSpend)
+    return _figure("top_spenders", since, until, read, limit=limit)
+
+
+def guest_conversion(*, since: datetime, until: datetime) -> Call[GuestConversion]:
+    """`GET /v1/analytics/guest_conversion`."""
+    return _figure("guest_conversion", since, until, _one(GuestConversionOut, GuestConversion))
+
+
+def welcome_usage(*, since: datetime, until: datetime) -> Call[WelcomeUsage]:
+    """`GET /v1/analytics/welcome_usage`."""
+    return _figure("welcome_usage", since, until, _one(WelcomeUsageOut, WelcomeUsage))
+
+
 # Operations
 
 
@@ -1137,6 +1246,145 @@ def disable_auto_top_up(account_id: str) -> Call[AutoTopUp | None]:
     )
 
 
+# Balance alerts and outgoing webhooks
+
+
+def balance_alert(account_id: str) -> Call[BalanceAlert]:
+    """`GET /v1/accounts/{account_id}/balance-alert`."""
+    return Call(
+        method="GET",
+        path=f"/v1/accounts/{_account(account_id)}/balance-alert",
+        read=_one(BalanceAlertOut, BalanceAlert),
+    )
+
+
+def set_balance_alert(account_id: str, *, low: AmountLike | None) -> Call[BalanceAlert]:
+    """`PUT /v1/accounts/{account_id}/balance-alert`: it sets a value, so repeating is safe."""
+    line = None if low is None else str(Credits.positive(low, field="low"))
+    return Call(
+        method="PUT",
+        path=f"/v1/accounts/{_account(account_id)}/balance-alert",
+        body={"low": line},
+        read=_one(BalanceAlertOut, BalanceAlert),
+    )
+
+
+def _positive_id(value: object, field: str) -> int:
+    if type(value) is not int or not 0 < value < 2**63:
+        raise InvalidInput(field=field, reason="must be a positive integer id")
+    return value
+
+
+def _endpoint_path(endpoint_id: object) -> str:
+    return f"/v1/webhook-endpoints/{_positive_id(endpoint_id, 'endpoint_id')}"
+
+
+def webhook_endpoints() -> Call[tuple[WebhookEndpoint, ...]]:
+    """`GET /v1/webhook-endpoints`."""
+    return Call(
+        method="GET",
+        path="/v1/webhook-endpoints",
+        read=_many(WebhookEndpointOut, WebhookEndpoint),
+    )
+
+
+def create_webhook_endpoint(
+    url: str, *, event_types: object, description: str | None
+) -> Call[tuple[WebhookEndpoint, str]]:
+    """`POST /v1/webhook-endpoints`: each call registers another endpoint."""
+
+    def read(data: object) -> tuple[WebhookEndpoint, str]:
+        made = WebhookEndpointCreatedOut.model_validate(data)
+        endpoint = made.endpoint.to_domain()
+        assert isinstance(endpoint, WebhookEndpoint)
+        return endpoint, made.secret
+
+    return Call(
+        method="POST",
+        path="/v1/webhook-endpoints",
+        body=_body(
+            url=check_url(url),
+            event_types=list(check_event_types(event_types)),
+            description=description,
+        ),
+        read=read,
+        is_repeatable=False,
+    )
+
+
+def get_webhook_endpoint(endpoint_id: int) -> Call[WebhookEndpoint]:
+    """`GET /v1/webhook-endpoints/{endpoint_id}`."""
+    return Call(
+        method="GET",
+        path=_endpoint_path(endpoint_id),
+        read=_one(WebhookEndpointOut, WebhookEndpoint),
+    )
+
+
+def update_webhook_endpoint(
+    endpoint_id: int,
+    *,
+    url: str | None,
+    description: str | None,
+    event_types: object,
+    is_enabled: bool | None,
+) -> Call[WebhookEndpoint]:
+    """`PATCH /v1/webhook-endpoints/{endpoint_id}`: it sets values, so repeating is safe."""
+    return Call(
+        method="PATCH",
+        path=_endpoint_path(endpoint_id),
+        body=_body(
+            url=None if url is None else check_url(url),
+            description=description,
+            event_types=None if event_types is None else list(check_event_types(event_types)),
+            is_enabled=is_enabled,
+        ),
+        read=_one(WebhookEndpointOut, WebhookEndpoint),
+    )
+
+
+def delete_webhook_endpoint(endpoint_id: int) -> Call[None]:
+    """`DELETE /v1/webhook-endpoints/{endpoint_id}`: a second one finds no endpoint."""
+    return Call(
+        method="DELETE", path=_endpoint_path(endpoint_id), read=_nothing, is_repeatable=False
+    )
+
+
+def rotate_webhook_secret(endpoint_id: int) -> Call[str]:
+    """`POST /v1/webhook-endpoints/{endpoint_id}/rotate-secret`: each call makes a new one."""
+
+    def read(data: object) -> str:
+        return WebhookSecretOut.model_validate(data).secret
+
+    return Call(
+        method="POST",
+        path=f"{_endpoint_path(endpoint_id)}/rotate-secret",
+        read=read,
+        is_repeatable=False,
+    )
+
+
+def webhook_deliveries(
+    endpoint_id: int, *, limit: int, cursor: str | None
+) -> Call[Page[WebhookDelivery]]:
+    """`GET /v1/webhook-endpoints/{endpoint_id}/deliveries`."""
+    return Call(
+        method="GET",
+        path=f"{_endpoint_path(endpoint_id)}/deliveries",
+        query=_query(limit=limit, cursor=cursor),
+        read=_one(WebhookDeliveryPage, Page),
+    )
+
+
+def redeliver_webhook(delivery_id: int) -> Call[WebhookDelivery]:
+    """`POST /v1/webhook-deliveries/{delivery_id}/redeliver`: it makes the delivery due now."""
+    return Call(
+        method="POST",
+        path=f"/v1/webhook-deliveries/{_positive_id(delivery_id, 'delivery_id')}/redeliver",
+        read=_one(WebhookDeliveryOut, WebhookDelivery),
+    )
+
+
 def checkout(
     account_id: str,
     *,
@@ -1266,3 +1514,61 @@ def expire() -> Call[ExpirePass]:
 def verify() -> Call[VerifyReport]:
     """`GET /v1/verify`."""
     return Call(method="GET", path="/v1/verify", read=_one(VerifyReportOut, VerifyReport))
+
+
+# Guests
+
+
+def _guest_ip(ip: str) -> str:
+    """The guest's address, checked as the engine checks it before it is forwarded."""
+    network_of(ip)
+    return ip
+
+
+def consume_guest(
+    session_id: str, ip: str, *, feature: str | None, idempotency_key: str | None
+) -> Call[GuestAllowance]:
+    """`POST /v1/guests/consume`, forwarding the guest's address."""
+    body: dict[str, object] = {"session_id": check_session_id(session_id)}
+    if feature is not None:
+        body["feature"] = check_feature_key(feature)
+    return Call(
+        method="POST",
+        path="/v1/guests/consume",
+        body=body,
+        key=_key(idempotency_key),
+        forwarded_for=_guest_ip(ip),
+        read=_one(GuestAllowanceOut, GuestAllowance),
+    )
+
+
+def guest_status(session_id: str, ip: str, *, feature: str | None) -> Call[GuestAllowance]:
+    """`GET /v1/guests/status`, forwarding the guest's address."""
+    return Call(
+        method="GET",
+        path="/v1/guests/status",
+        query=_query(
+            session_id=check_session_id(session_id),
+            feature=None if feature is None else check_feature_key(feature),
+        ),
+        forwarded_for=_guest_ip(ip),
+        read=_one(GuestAllowanceOut, GuestAllowance),
+    )
+
+
+def guest_quotas() -> Call[tuple[GuestQuota, ...]]:
+    """`GET /v1/guests/quotas`."""
+    return Call(method="GET", path="/v1/guests/quotas", read=_many(GuestQuotaOut, GuestQuota))
+
+
+def link_guest(session_id: str, account_id: str) -> Call[GuestSession]:
+    """`POST /v1/guests/link`: linking again to the same account changes nothing."""
+    return Call(
+        method="POST",
+        path="/v1/guests/link",
+        body={
+            "session_id": check_session_id(session_id),
+            "account_id": check_account_id(account_id),
+        },
+        read=_one(GuestSessionOut, GuestSession),
+    )

@@ -16,6 +16,7 @@ import inspect
 import json
 import typing
 from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
 
 from creditgate.domain import errors
 from creditgate.domain.amounts import Credits
@@ -67,6 +68,13 @@ def _read(value: object, kind: object, name: str) -> tuple[bool, object]:
         try:
             return True, Credits.parse(value, field=name)
         except errors.InvalidInput:
+            return False, value
+    if kind is datetime:
+        if not isinstance(value, str):
+            return False, value
+        try:
+            return True, datetime.fromisoformat(value)
+        except ValueError:
             return False, value
     if kind is float:
         return isinstance(value, int | float) and not isinstance(value, bool), value

@@ -1,7 +1,7 @@
 """`Client`: the engine's methods over HTTP, blocking (httpx.Client)."""
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from importlib.metadata import version
@@ -13,12 +13,25 @@ import httpx
 from creditgate.client import attempts, calls
 from creditgate.client.calls import Call
 from creditgate.domain.accounts import Account, CapPeriod, Member, OwnerKind
+from creditgate.domain.alerts import BalanceAlert
 from creditgate.domain.amounts import AmountLike, Credits
+from creditgate.domain.analytics import (
+    AccountSpend,
+    FeatureSpend,
+    GuestConversion,
+    ModelGenerations,
+    ModelLatency,
+    ModelSpend,
+    PackRevenue,
+    SourceGrants,
+    WelcomeUsage,
+)
 from creditgate.domain.catalog import Catalog, Change
 from creditgate.domain.entries import Entry, EntryKind
+from creditgate.domain.guests import GuestAllowance, GuestQuota, GuestSession
 from creditgate.domain.holds import Hold
 from creditgate.domain.ids import EntryId, HoldId
-from creditgate.domain.limits import PAGE_SIZE_DEFAULT
+from creditgate.domain.limits import PAGE_SIZE_DEFAULT, TOP_ACCOUNTS_DEFAULT
 from creditgate.domain.lots import LotSource
 from creditgate.domain.packs import Pack, Purchase
 from creditgate.domain.plans import Cycle, Interval, Plan, Rollover, Subscription
@@ -39,6 +52,7 @@ from creditgate.domain.results import (
 )
 from creditgate.domain.topups import AutoTopUp
 from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
+from creditgate.domain.webhooks import ALL_EVENTS, EventType, WebhookDelivery, WebhookEndpoint
 from creditgate.holding import HeldWork
 
 R = TypeVar("R")
@@ -606,6 +620,48 @@ class Client:
             calls.usage_totals(account_id, feature=feature, model=model, since=since, until=until)
         )
 
+    # Analytics
+
+    def spend_by_feature(self, *, since: datetime, until: datetime) -> tuple[FeatureSpend, ...]:
+        """Credits spent per UTC day and feature, by day then feature."""
+        return self._send(calls.spend_by_feature(since=since, until=until))
+
+    def spend_by_model(self, *, since: datetime, until: datetime) -> tuple[ModelSpend, ...]:
+        """Credits spent per UTC day and model, by day then model."""
+        return self._send(calls.spend_by_model(since=since, until=until))
+
+    def generations_by_model(
+        self, *, since: datetime, until: datetime
+    ) -> tuple[ModelGenerations, ...]:
+        """Usage events by model and outcome, with each model's failure rate."""
+        return self._send(calls.generations_by_model(since=since, until=until))
+
+    def latency_by_model(self, *, since: datetime, until: datetime) -> tuple[ModelLatency, ...]:
+        """Average and nearest-rank p95 latency of each model's successful events."""
+        return self._send(calls.latency_by_model(since=since, until=until))
+
+    def grants_by_source(self, *, since: datetime, until: datetime) -> tuple[SourceGrants, ...]:
+        """Credits granted by lot source (welcome, plan cycle, purchase, promo, ...)."""
+        return self._send(calls.grants_by_source(since=since, until=until))
+
+    def revenue_by_pack(self, *, since: datetime, until: datetime) -> tuple[PackRevenue, ...]:
+        """Paid purchases of packs by pack and currency: count, gross, refunded (minor units)."""
+        return self._send(calls.revenue_by_pack(since=since, until=until))
+
+    def top_spenders(
+        self, *, since: datetime, until: datetime, limit: int = TOP_ACCOUNTS_DEFAULT
+    ) -> tuple[AccountSpend, ...]:
+        """The `limit` accounts that spent the most credits, most first."""
+        return self._send(calls.top_spenders(since=since, until=until, limit=limit))
+
+    def guest_conversion(self, *, since: datetime, until: datetime) -> GuestConversion:
+        """Guest sessions first seen in the range, and how many have signed up since."""
+        return self._send(calls.guest_conversion(since=since, until=until))
+
+    def welcome_usage(self, *, since: datetime, until: datetime) -> WelcomeUsage:
+        """What became of the welcome credits granted in the range, as of now."""
+        return self._send(calls.welcome_usage(since=since, until=until))
+
     # Plans and subscriptions
 
     def plans(self, *, include_inactive: bool = False) -> tuple[Plan, ...]:
@@ -841,6 +897,74 @@ class Client:
         """Turn the account's auto top-up off; a payment already started still settles."""
         return self._send(calls.disable_auto_top_up(account_id))
 
+    # Balance alerts and outgoing webhooks
+
+    def set_balance_alert(self, account_id: str, *, low: AmountLike | None) -> BalanceAlert:
+        """Raise `balance.low` when available credits fall below `low` (None: the default)."""
+        return self._send(calls.set_balance_alert(account_id, low=low))
+
+    def balance_alert(self, account_id: str) -> BalanceAlert:
+        """The account's low-balance line, the catalog's default, and the level it is at."""
+        return self._send(calls.balance_alert(account_id))
+
+    def create_webhook_endpoint(
+        self,
+        url: str,
+        *,
+        event_types: Sequence[EventType | str] = (ALL_EVENTS,),
+        description: str | None = None,
+    ) -> tuple[WebhookEndpoint, str]:
+        """Send events of `event_types` to `url`, signed; the secret is shown this once."""
+        return self._send(
+            calls.create_webhook_endpoint(url, event_types=event_types, description=description)
+        )
+
+    def webhook_endpoints(self) -> tuple[WebhookEndpoint, ...]:
+        """Every webhook endpoint, oldest first."""
+        return self._send(calls.webhook_endpoints())
+
+    def get_webhook_endpoint(self, endpoint_id: int) -> WebhookEndpoint:
+        """One webhook endpoint."""
+        return self._send(calls.get_webhook_endpoint(endpoint_id))
+
+    def update_webhook_endpoint(
+        self,
+        endpoint_id: int,
+        *,
+        url: str | None = None,
+        description: str | None = None,
+        event_types: Sequence[EventType | str] | None = None,
+        is_enabled: bool | None = None,
+    ) -> WebhookEndpoint:
+        """Change an endpoint (None keeps a field); `is_enabled=True` enables it again."""
+        return self._send(
+            calls.update_webhook_endpoint(
+                endpoint_id,
+                url=url,
+                description=description,
+                event_types=event_types,
+                is_enabled=is_enabled,
+            )
+        )
+
+    def delete_webhook_endpoint(self, endpoint_id: int) -> None:
+        """Stop sending to an endpoint and forget its deliveries (the events stay)."""
+        self._send(calls.delete_webhook_endpoint(endpoint_id))
+
+    def rotate_webhook_secret(self, endpoint_id: int) -> str:
+        """A new signing secret for the endpoint, shown this once; the old one stops now."""
+        return self._send(calls.rotate_webhook_secret(endpoint_id))
+
+    def webhook_deliveries(
+        self, endpoint_id: int, *, limit: int = PAGE_SIZE_DEFAULT, cursor: str | None = None
+    ) -> Page[WebhookDelivery]:
+        """An endpoint's deliveries, newest first, each with its attempts (the delivery log)."""
+        return self._send(calls.webhook_deliveries(endpoint_id, limit=limit, cursor=cursor))
+
+    def redeliver_webhook(self, delivery_id: int) -> WebhookDelivery:
+        """Send a delivery again, delivered or not: it is due now, in its account's order."""
+        return self._send(calls.redeliver_webhook(delivery_id))
+
     def checkout(
         self,
         account_id: str,
@@ -931,6 +1055,39 @@ class Client:
     def redeem(self, account_id: str, code: str, *, idempotency_key: str | None = None) -> Receipt:
         """Grant a promo code's credits to the account, once, as a lot of source `promo`."""
         return self._send(calls.redeem(account_id, code, idempotency_key=idempotency_key))
+
+    # Guests
+
+    def consume_guest(
+        self,
+        session_id: str,
+        ip: str,
+        *,
+        feature: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> GuestAllowance:
+        """Count one use by a guest (by session and by address), or refuse it (429).
+
+        The guest's address travels as `X-Forwarded-For`: the service believes it only
+        when this client's address is one of its trusted proxies.
+        """
+        return self._send(
+            calls.consume_guest(session_id, ip, feature=feature, idempotency_key=idempotency_key)
+        )
+
+    def guest_status(
+        self, session_id: str, ip: str, *, feature: str | None = None
+    ) -> GuestAllowance:
+        """What a guest may still do, counting nothing."""
+        return self._send(calls.guest_status(session_id, ip, feature=feature))
+
+    def guest_quotas(self) -> tuple[GuestQuota, ...]:
+        """The guest quotas in force: every feature's first, then each feature's own."""
+        return self._send(calls.guest_quotas())
+
+    def link_guest(self, session_id: str, account_id: str) -> GuestSession:
+        """Link a guest's session to the account the guest signed up as (once)."""
+        return self._send(calls.link_guest(session_id, account_id))
 
     # Referrals
 

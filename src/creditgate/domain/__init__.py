@@ -3,7 +3,9 @@
 What it owns: exact amounts (`Credits`), the error tree, every bound, and the pure
 decisions of the ledger: the order in which lots burn (`lots.burn_key`), how a spend is
 split across lots and debt (`lots.plan_burn`), how a hold moves through its states
-(`holds`), and what falls due at a given instant (`due.plan_due`).
+(`holds`), what falls due at a given instant (`due.plan_due`), which balance alerts a
+change of level raises (`alerts.crossings`), and when a failed webhook delivery is tried
+again (`webhooks.retry_delay`).
 
 Invariants it states (the engine keeps them, `creditgate verify` checks them):
 

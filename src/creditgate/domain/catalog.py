@@ -1,7 +1,8 @@
 """The catalog as data: what a catalog file holds, and the changes that bring a database to it.
 
 A team keeps its prices in git as a file (TOML) of features, each with its prices, its
-plans, its packs, the welcome credits every new account receives and the referral terms.
+plans, its packs, the welcome credits every new account receives, the referral terms, the
+guest quotas and the default low-balance line.
 `parse_catalog` checks a whole file before anything is written, so a bad file changes
 nothing; `plan_changes` compares the catalog in force with the file and lists what applying
 it does. Prices change only by new
@@ -17,6 +18,7 @@ from enum import StrEnum
 
 from creditgate.domain.amounts import Credits
 from creditgate.domain.errors import InvalidInput
+from creditgate.domain.guests import GuestQuota, guest_quota_data, parse_guest_quotas, window_text
 from creditgate.domain.limits import FEATURES_MAX, PACKS_MAX, PLANS_MAX, PRICES_PER_FEATURE_MAX
 from creditgate.domain.packs import PackSpec, pack_data, parse_pack
 from creditgate.domain.plans import PlanSpec, parse_plan, plan_data
@@ -45,13 +47,19 @@ class FeatureSpec:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Catalog:
-    """A whole catalog: features, plans and packs in key order, the welcome credits (None: none)."""
+    """A whole catalog: features, plans and packs in key order, the welcome credits (None: none).
+
+    `guests` are the guest quotas (every feature's first); `low_balance` is the line below
+    which an account's balance is low, for accounts that set none of their own.
+    """
 
     features: tuple[FeatureSpec, ...] = ()
     welcome: Credits | None = None
     referrals: ReferralTerms | None = None
     plans: tuple[PlanSpec, ...] = ()
     packs: tuple[PackSpec, ...] = ()
+    guests: tuple[GuestQuota, ...] = ()
+    low_balance: Credits | None = None
 
 
 def _table(value: object, where: str) -> Mapping[str, object]:
@@ -116,7 +124,11 @@ def parse_catalog(data: Mapping[str, object]) -> Catalog:
     """
     if not isinstance(data, Mapping):
         raise InvalidInput(field="catalog", reason="must be a table (a parsed catalog file)")
-    refuse_unknown(data, {"features", "welcome", "referrals", "plans", "packs"}, "catalog")
+    refuse_unknown(
+        data,
+        {"features", "welcome", "referrals", "plans", "packs", "guests", "alerts"},
+        "catalog",
+    )
     raw = _list(data.get("features", []), "features")
     if len(raw) > FEATURES_MAX:
         raise InvalidInput(field="features", reason=f"at most {FEATURES_MAX} features")
@@ -134,12 +146,21 @@ def parse_catalog(data: Mapping[str, object]) -> Catalog:
     referrals = None
     if "referrals" in data:
         referrals = parse_terms(_table(data["referrals"], "referrals"), "referrals")
+    low_balance = None
+    if "alerts" in data:
+        table = _table(data["alerts"], "alerts")
+        refuse_unknown(table, {"low"}, "alerts")
+        low_balance = Credits.parse(table.get("low"), field="alerts.low")  # type: ignore[arg-type]
+        if low_balance.units < 0:
+            raise InvalidInput(field="alerts.low", reason="must not be negative")
     return Catalog(
         features=tuple(sorted(features.values(), key=lambda f: f.key)),
         welcome=welcome,
         referrals=referrals,
         plans=_parse_plans(data.get("plans", [])),
         packs=_parse_packs(data.get("packs", [])),
+        guests=parse_guest_quotas(data.get("guests", [])),
+        low_balance=low_balance,
     )
 
 
@@ -179,6 +200,10 @@ def catalog_data(catalog: Catalog) -> dict[str, object]:
         data["welcome"] = {"credits": str(catalog.welcome)}
     if catalog.referrals is not None:
         data["referrals"] = terms_data(catalog.referrals)
+    if catalog.low_balance is not None:
+        data["alerts"] = {"low": str(catalog.low_balance)}
+    if catalog.guests:
+        data["guests"] = [guest_quota_data(q) for q in catalog.guests]
     data["features"] = [feature_data(feature) for feature in catalog.features]
     if catalog.plans:
         data["plans"] = [plan_data(p) for p in catalog.plans]
@@ -221,6 +246,10 @@ class ChangeKind(StrEnum):
     UPDATE_PACK = "update_pack"
     REMOVE_PACK = "remove_pack"
     """Deleted when never bought, otherwise deactivated."""
+    SET_GUESTS = "set_guests"
+    """The guest quotas replaced (with none, guests may use nothing)."""
+    SET_ALERTS = "set_alerts"
+    """The default low-balance line replaced (or, with none, removed)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -235,6 +264,8 @@ class Change:
     referrals: ReferralTerms | None = None
     plan: PlanSpec | None = None
     pack: PackSpec | None = None
+    guests: tuple[GuestQuota, ...] = ()
+    low_balance: Credits | None = None
     detail: str
 
     def __str__(self) -> str:
@@ -296,6 +327,16 @@ def _referral_change(terms: ReferralTerms | None) -> Change:
     return Change(kind=ChangeKind.SET_REFERRALS, referrals=terms, detail=f"~ referrals: {shown}")
 
 
+def _guests_change(quotas: tuple[GuestQuota, ...]) -> Change:
+    shown = "none (guests may use nothing)"
+    if quotas:
+        shown = "; ".join(
+            f"{q.uses} per {window_text(q.window_s)} for {q.feature or 'every feature'}"
+            for q in quotas
+        )
+    return Change(kind=ChangeKind.SET_GUESTS, guests=quotas, detail=f"~ guest quotas: {shown}")
+
+
 def plan_changes(current: Catalog, desired: Catalog) -> tuple[Change, ...]:
     """What applying `desired` over `current` does, in the order it is done.
 
@@ -312,6 +353,17 @@ def plan_changes(current: Catalog, desired: Catalog) -> tuple[Change, ...]:
         )
     if current.referrals != desired.referrals:
         changes.append(_referral_change(desired.referrals))
+    if current.guests != desired.guests:
+        changes.append(_guests_change(desired.guests))
+    if current.low_balance != desired.low_balance:
+        shown = "none" if desired.low_balance is None else f"below {desired.low_balance} credits"
+        changes.append(
+            Change(
+                kind=ChangeKind.SET_ALERTS,
+                low_balance=desired.low_balance,
+                detail=f"~ low balance: {shown}",
+            )
+        )
     have = {f.key: f for f in current.features}
     for want in desired.features:
         now = have.pop(want.key, None)

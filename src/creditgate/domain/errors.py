@@ -8,7 +8,7 @@ lives here: the service maps classes to statuses in one table. A failed call cha
     ├── NotFound                <entity>_not_found     id
     │   (AccountNotFound, MemberNotFound, HoldNotFound, EntryNotFound, FeatureNotFound,
     │    KeyNotFound, PlanNotFound, SubscriptionNotFound, PackNotFound, PurchaseNotFound,
-    │    PromoNotFound)
+    │    PromoNotFound, WebhookEndpointNotFound, WebhookDeliveryNotFound)
     ├── Conflict
     │   ├── IdempotencyConflict idempotency_conflict   key
     │   ├── FeatureExists       feature_exists         key
@@ -20,18 +20,22 @@ lives here: the service maps classes to statuses in one table. A failed call cha
     │   ├── PromoRedeemed       promo_redeemed         key
     │   ├── ReferralExists      referral_exists        account_id
     │   ├── ReferralsOff        referrals_off
+    │   ├── GuestLinked         guest_linked           session_id
     │   └── HoldNotPending      hold_not_pending       hold_id, hold_status
     ├── InsufficientCredits     insufficient_credits   required, available, shortfall
     │   └── MemberCapExceeded   member_cap_exceeded
     ├── RateLimited             rate_limited           limit_per_s, retry_after_s
+    ├── GuestQuotaExceeded      guest_quota_exceeded   limit, retry_after_s, reset_at
     ├── Unauthenticated         unauthenticated
     ├── Forbidden               forbidden
-    │   └── AccountFrozen       account_frozen         account_id
+    │   ├── AccountFrozen       account_frozen         account_id
+    │   └── GuestsNotAllowed    guests_not_allowed     feature
     ├── SignatureInvalid        signature_invalid      provider
     ├── ProviderFailed          provider_failed        provider
     └── Unavailable             unavailable            service
 """
 
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
@@ -166,6 +170,20 @@ class PromoNotFound(NotFound):
 
     code = "promo_not_found"
     entity = "promo code"
+
+
+class WebhookEndpointNotFound(NotFound):
+    """No webhook endpoint has this id."""
+
+    code = "webhook_endpoint_not_found"
+    entity = "webhook endpoint"
+
+
+class WebhookDeliveryNotFound(NotFound):
+    """No webhook delivery has this id (or it was pruned with its event)."""
+
+    code = "webhook_delivery_not_found"
+    entity = "webhook delivery"
 
 
 class Conflict(CreditgateError):
@@ -324,6 +342,20 @@ class ReferralsOff(Conflict):
         super().__init__("the catalog offers no referral bonus: set [referrals] first")
 
 
+class GuestLinked(Conflict):
+    """The guest session was already linked to another account when its guest signed up."""
+
+    code = "guest_linked"
+    title = "Guest session already linked"
+
+    def __init__(self, *, session_id: str) -> None:
+        super().__init__(f"guest session {session_id!r} is linked to another account")
+        self.session_id = session_id
+
+    def fields(self) -> dict[str, object]:
+        return {"session_id": self.session_id}
+
+
 class HoldNotPending(Conflict):
     """The hold has already ended: it was settled, released or expired."""
 
@@ -384,6 +416,28 @@ class RateLimited(CreditgateError):
         return {"limit_per_s": self.limit_per_s, "retry_after_s": self.retry_after_s}
 
 
+class GuestQuotaExceeded(CreditgateError):
+    """A guest used up a quota's window: wait `retry_after_s` seconds (until `reset_at`)."""
+
+    code = "guest_quota_exceeded"
+    title = "Guest quota reached"
+
+    def __init__(self, *, limit: int, retry_after_s: int, reset_at: datetime) -> None:
+        super().__init__(
+            f"the guest quota of {limit} uses is spent; it resets in {retry_after_s} s"
+        )
+        self.limit = limit
+        self.retry_after_s = retry_after_s
+        self.reset_at = reset_at
+
+    def fields(self) -> dict[str, object]:
+        return {
+            "limit": self.limit,
+            "retry_after_s": self.retry_after_s,
+            "reset_at": self.reset_at,
+        }
+
+
 class Unauthenticated(CreditgateError):
     """The call carries no API key, or one that is malformed, unknown or revoked."""
 
@@ -410,6 +464,21 @@ class AccountFrozen(Forbidden):
 
     def fields(self) -> dict[str, object]:
         return {"account_id": self.account_id}
+
+
+class GuestsNotAllowed(Forbidden):
+    """No guest quota covers the feature: guests may not use it."""
+
+    code = "guests_not_allowed"
+    title = "Guests not allowed"
+
+    def __init__(self, *, feature: str | None) -> None:
+        shown = "features" if feature is None else f"feature {feature!r}"
+        super().__init__(f"no guest quota covers {shown}: sign up to use it")
+        self.feature = feature
+
+    def fields(self) -> dict[str, object]:
+        return {"feature": self.feature}
 
 
 class SignatureInvalid(CreditgateError):

@@ -85,3 +85,22 @@ EVENT_ID_LENGTH_MAX = 255
 
 TOP_UP_FAILURES_MAX = 100
 """Auto top-up turns off after at most this many failed payments in a row."""
+
+GUEST_QUOTAS_MAX = 100
+"""A catalog holds at most this many guest quotas (one per feature, one for all)."""
+
+GUEST_USES_MAX = 1_000
+"""A guest quota allows at most this many uses per window: guests try, they do not work."""
+
+GUEST_WINDOW_MAX_S = 366 * 86400
+"""A guest quota's window is at most a year."""
+
+SESSION_ID_LENGTH_MAX = 128
+"""The longest guest session id an app may pass."""
+
+ANALYTICS_RANGE_MAX = timedelta(days=366)
+"""An analytics figure covers at most a year (a leap year whole): longer is an export."""
+
+TOP_ACCOUNTS_DEFAULT = 10
+TOP_ACCOUNTS_MAX = 100
+"""The top spenders figure lists this many accounts by default, and at most this many."""

@@ -62,10 +62,14 @@ from creditgate.domain.results import (
     VerifyReport,
 )
 from creditgate.engine import accounts, charges, grants, history, holds, refunds, transfers
+from creditgate.engine.alert_verbs import AlertVerbs
+from creditgate.engine.analytics_verbs import AnalyticsVerbs
 from creditgate.engine.billing_verbs import BillingVerbs
 from creditgate.engine.books import transaction
 from creditgate.engine.catalog_verbs import CatalogVerbs
 from creditgate.engine.clock import Clock, ManualClock, SystemClock
+from creditgate.engine.guest_verbs import GuestVerbs
+from creditgate.engine.guests import DatabaseCounter, GuestCounter, QuotaCache
 from creditgate.engine.idempotency import once
 from creditgate.engine.key_verbs import KeyVerbs
 from creditgate.engine.members import cap_period_start
@@ -78,6 +82,7 @@ from creditgate.engine.sweeper import expire
 from creditgate.engine.usage import Call, End, check_latency, read_call, record_refusal
 from creditgate.engine.usage_verbs import UsageVerbs
 from creditgate.engine.verify import verify
+from creditgate.engine.webhook_verbs import WebhookVerbs
 from creditgate.holding import HeldWork
 from creditgate.settings import Settings
 from creditgate.storage import migrate
@@ -86,7 +91,7 @@ from creditgate.storage.database import Database
 from creditgate.storage.entries import EntryFilter, find_entry
 from creditgate.storage.holds import count_pending, find_hold
 
-__all__ = ["Clock", "Engine", "ManualClock", "SystemClock"]
+__all__ = ["Clock", "DatabaseCounter", "Engine", "GuestCounter", "ManualClock", "SystemClock"]
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -114,6 +119,7 @@ def _id(value: object, field: str) -> int:
 class Engine(
     CatalogVerbs,
     UsageVerbs,
+    AnalyticsVerbs,
     KeyVerbs,
     PlanVerbs,
     PackVerbs,
@@ -121,6 +127,9 @@ class Engine(
     BillingVerbs,
     PromoVerbs,
     ReferralVerbs,
+    GuestVerbs,
+    AlertVerbs,
+    WebhookVerbs,
 ):
     """The embedded credit engine: open a SQLite file or a PostgreSQL URL and call it.
 
@@ -141,6 +150,7 @@ class Engine(
         *,
         clock: Clock | None = None,
         upgrade: bool = True,
+        guest_counter: GuestCounter | None = None,
     ) -> None:
         if not isinstance(database, Database):
             settings = Settings() if database is None else Settings(database_url=database)
@@ -151,6 +161,9 @@ class Engine(
             )
         self.db = database
         self.clock: Clock = clock or SystemClock()
+        self.guest_counter = guest_counter or DatabaseCounter(database)
+        """Who counts guests' uses: the database, unless a Redis counter is given."""
+        self.guest_quota_cache = QuotaCache()
         if upgrade:
             migrate.upgrade(self.db)
         # Amounts are stored as units of 1/SCALE credit: a database made with another scale

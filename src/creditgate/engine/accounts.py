@@ -9,7 +9,7 @@ from creditgate.domain.amounts import Credits
 from creditgate.domain.errors import InvalidInput, MemberNotFound
 from creditgate.domain.ids import AccountId
 from creditgate.domain.lots import LotSource
-from creditgate.engine import renewals
+from creditgate.engine import alerts, renewals
 from creditgate.engine.books import Books
 from creditgate.engine.catalog import welcome_credits
 from creditgate.engine.grants import grant
@@ -57,6 +57,7 @@ def create(
         )
     if created:
         renewals.fall_back(books, row, books.now)
+        alerts.start_level(books, row)
     return row.account
 
 

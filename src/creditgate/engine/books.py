@@ -26,7 +26,8 @@ from creditgate.domain.plans import add_months, month_start
 from creditgate.domain.pricing import PriceId, Quantity, TokenCounts
 from creditgate.domain.results import Balance, PeriodUsage
 from creditgate.domain.topups import next_state
-from creditgate.engine import renewals
+from creditgate.domain.webhooks import EventType
+from creditgate.engine import alerts, outbox, renewals
 from creditgate.engine.clock import Clock
 from creditgate.storage import holds as hold_rows
 from creditgate.storage import lots as lot_rows
@@ -41,6 +42,7 @@ from creditgate.storage.catalog import PriceCache
 from creditgate.storage.database import Database
 from creditgate.storage.entries import insert_entry
 from creditgate.storage.lots import insert_lot
+from creditgate.storage.revision_cache import RevisionCache
 from creditgate.storage.topups import insert_top_up_purchase
 
 
@@ -66,11 +68,19 @@ _SPENDS = frozenset({EntryKind.CHARGE, EntryKind.SETTLE})
 class Books:
     """What one write transaction has locked and changed."""
 
-    def __init__(self, conn: Connection, now: datetime, prices: PriceCache | None = None) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        now: datetime,
+        prices: PriceCache | None = None,
+        cache: RevisionCache | None = None,
+    ) -> None:
         self.conn = conn
         self.now = now
         self.prices = prices
         """The database's cache of price rows, for calls priced in this transaction."""
+        self.cache = cache or RevisionCache()
+        """The database's cache of the default alert line and the webhook listeners."""
         self._locked: dict[int, AccountRow] = {}
         self.tally = Tally()
         """What this transaction wrote because it was due (the scheduler's pass counts it)."""
@@ -156,6 +166,17 @@ class Books:
         )
         hold_rows.end_hold(self.conn, hold.id, HoldStatus.EXPIRED, None, hold.expires_at)
         self.tally.holds_expired += 1
+        self.emit(
+            row,
+            EventType.HOLD_EXPIRED,
+            {
+                "hold_id": hold.id,
+                "amount": str(hold.amount),
+                "feature": hold.feature,
+                "member_id": hold.member_id,
+                "expired_at": hold.expires_at.isoformat(),
+            },
+        )
 
     def expire_lot(self, row: AccountRow, lot: Lot, units: int, effective_at: datetime) -> Entry:
         """Write the one expire entry of a lot: its whole remainder leaves, dated at its expiry."""
@@ -223,7 +244,7 @@ class Books:
             priority=priority,
             metadata=metadata,
         )
-        return self.post(
+        entry = self.post(
             row,
             kind=EntryKind.GRANT,
             amount=amount.units,
@@ -233,6 +254,20 @@ class Books:
             metadata=metadata,
             effective_at=effective_at,
         )
+        self.emit(
+            row,
+            EventType.CREDITS_GRANTED,
+            {
+                "entry_id": entry.id,
+                "amount": str(amount),
+                "source": source.value,
+                "expires_at": None if expires_at is None else expires_at.isoformat(),
+                "balance_after": str(entry.balance_after),
+                "effective_at": entry.effective_at.isoformat(),
+                "metadata": metadata,
+            },
+        )
+        return entry
 
     def post(  # noqa: PLR0913 - an entry has this many facets, all keyword-only
         self,
@@ -305,15 +340,30 @@ class Books:
         )
         return replace(entry, id=insert_entry(self.conn, row.pk, entry))
 
+    def emit(self, row: AccountRow, event_type: EventType, data: dict[str, Any]) -> None:
+        """Write an event of a locked account to the outbox, in this transaction.
+
+        It commits with the change that caused it or not at all; an event no endpoint
+        listens to is not written. The account's lock orders its events as its changes.
+        """
+        assert row.pk in self._locked, "emit only for a locked account"
+        outbox.write(self.conn, self.cache, row, event_type=event_type, data=data, now=self.now)
+
+    def listening(self, row: AccountRow, event_type: EventType) -> bool:
+        """Whether any endpoint hears `event_type` (to skip building a costly payload)."""
+        return bool(outbox.listening(self.conn, self.cache, row, event_type))
+
     def save(self) -> None:
         """Write back the figures of every account this transaction locked.
 
         An account with auto top-up moves its top-up state on first, from the figures
-        about to be written: a fall below the line records one top-up purchase.
+        about to be written: a fall below the line records one top-up purchase. Its
+        balance alert's level moves the same way: a crossing emits its events.
         """
         for row in self._locked.values():
             if row.top_up_threshold is not None:
                 self._move_top_up(row)
+            alerts.move_level(self, row)
             save_figures(self.conn, row)
 
     def _move_top_up(self, row: AccountRow) -> None:
@@ -429,6 +479,6 @@ def effective_balance(conn: Connection, row: AccountRow, now: datetime) -> Balan
 def transaction(db: Database, clock: Clock) -> Iterator[Books]:
     """One use case: a write transaction, its books saved before it commits."""
     with db.write() as conn:
-        books = Books(conn, clock.now(), db.price_cache)
+        books = Books(conn, clock.now(), db.price_cache, db.revision_cache)
         yield books
         books.save()

@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from creditgate.domain.amounts import Credits
 from creditgate.domain.catalog import Catalog, Change, ChangeKind, FeatureSpec, plan_changes
 from creditgate.domain.errors import FeatureExists, FeatureNotFound, InvalidInput
+from creditgate.domain.guests import GuestQuota, guest_quota_data, parse_guest_quotas
 from creditgate.domain.packs import PackSpec
 from creditgate.domain.plans import PlanSpec
 from creditgate.domain.pricing import (
@@ -51,6 +52,26 @@ def referral_terms(conn: Connection) -> ReferralTerms | None:
     """What the catalog offers for a referral now, or None when referrals are off."""
     value = rows.get_setting(conn, REFERRALS)
     return None if value is None else parse_terms(json.loads(value))
+
+
+ALERTS = "alerts"
+"""The catalog setting that holds the default low-balance line (in units) of every account."""
+
+
+def low_balance_default(conn: Connection) -> Credits | None:
+    """The line below which an account's balance is low, unless the account sets its own."""
+    value = rows.get_setting(conn, ALERTS)
+    return None if value is None else Credits(int(json.loads(value)["low"]))
+
+
+GUESTS = "guest_quotas"
+"""The catalog setting that holds the guest quotas, as JSON of their catalog-file form."""
+
+
+def guest_quotas(conn: Connection) -> tuple[GuestQuota, ...]:
+    """The guest quotas in force (none: guests may use nothing)."""
+    value = rows.get_setting(conn, GUESTS)
+    return () if value is None else parse_guest_quotas(json.loads(value))
 
 
 def create_feature(conn: Connection, now: datetime, spec: FeatureSpec) -> Feature:
@@ -232,6 +253,8 @@ def current_catalog(conn: Connection, at: datetime) -> Catalog:
         features=tuple(sorted(features, key=lambda f: f.key)),
         welcome=welcome_credits(conn),
         referrals=referral_terms(conn),
+        guests=guest_quotas(conn),
+        low_balance=low_balance_default(conn),
         plans=tuple(
             p.spec()
             for p in sorted(plan_rows.list_plans(conn, active_only=False), key=lambda p: p.key)
@@ -255,6 +278,26 @@ def apply(
     return changes
 
 
+_SETTINGS = frozenset(
+    {ChangeKind.SET_WELCOME, ChangeKind.SET_REFERRALS, ChangeKind.SET_GUESTS, ChangeKind.SET_ALERTS}
+)
+"""Changes of a catalog setting rather than of a feature, a plan or a pack."""
+
+
+def _setting(change: Change) -> tuple[str, str | None]:
+    """The catalog setting a change writes, and its stored text (None: removed)."""
+    if change.kind is ChangeKind.SET_WELCOME:
+        return WELCOME, None if change.welcome is None else str(change.welcome.units)
+    if change.kind is ChangeKind.SET_REFERRALS:
+        terms = change.referrals
+        return REFERRALS, None if terms is None else json.dumps(terms_data(terms))
+    if change.kind is ChangeKind.SET_GUESTS:
+        data = [guest_quota_data(q) for q in change.guests]
+        return GUESTS, json.dumps(data) if data else None
+    line = change.low_balance
+    return ALERTS, None if line is None else json.dumps({"low": line.units})
+
+
 def _make(conn: Connection, now: datetime, change: Change) -> None:
     feature = change.feature
     if change.plan is not None:
@@ -263,13 +306,8 @@ def _make(conn: Connection, now: datetime, change: Change) -> None:
     if change.pack is not None:
         _make_pack(conn, now, change.kind, change.pack)
         return
-    if change.kind is ChangeKind.SET_WELCOME:
-        units = None if change.welcome is None else str(change.welcome.units)
-        rows.set_setting(conn, WELCOME, units)
-        return
-    if change.kind is ChangeKind.SET_REFERRALS:
-        terms = change.referrals
-        rows.set_setting(conn, REFERRALS, None if terms is None else json.dumps(terms_data(terms)))
+    if change.kind in _SETTINGS:
+        rows.set_setting(conn, *_setting(change))
         return
     assert feature is not None
     if change.kind is ChangeKind.CREATE_FEATURE:

@@ -30,6 +30,7 @@ from creditgate.domain.results import Check
 from creditgate.engine import catalog, history
 from creditgate.engine.books import transaction
 from creditgate.engine.clock import Clock
+from creditgate.engine.guests import QuotaCache
 from creditgate.storage import catalog as rows
 from creditgate.storage.database import Database
 
@@ -64,6 +65,7 @@ class CatalogVerbs:
 
     db: Database
     clock: Clock
+    guest_quota_cache: QuotaCache
 
     def create_feature(
         self,
@@ -295,7 +297,11 @@ class CatalogVerbs:
         """
         wanted = desired if isinstance(desired, Catalog) else parse_catalog(desired)
         with transaction(self.db, self.clock) as books:
-            return catalog.apply(books.conn, books.now, wanted, dry_run=_flag(dry_run, "dry_run"))
+            changes = catalog.apply(
+                books.conn, books.now, wanted, dry_run=_flag(dry_run, "dry_run")
+            )
+        self.guest_quota_cache.clear()
+        return changes
 
     def seed(self, preset: str, *, dry_run: bool = False) -> tuple[Change, ...]:
         """Load a shipped preset catalog (see `creditgate.presets.PRESETS`).

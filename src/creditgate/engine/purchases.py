@@ -27,6 +27,7 @@ from creditgate.domain.packs import (
     take_back_units,
 )
 from creditgate.domain.plans import Interval, Plan
+from creditgate.domain.webhooks import EventType
 from creditgate.engine import referrals
 from creditgate.engine.books import Books
 from creditgate.storage import packs as rows
@@ -121,6 +122,7 @@ def complete_plan(
         "note": None,
     }
     rows.save_purchase(books.conn, found.pk, values, books.now)
+    completed(books, row, _reread(books, found))
     referrals.reward_first_purchase(books, row)
     return finish(books, event, Outcome.APPLIED, row=row, purchase_pk=found.pk)
 
@@ -182,10 +184,31 @@ def pay(
     if payment_ref is not None:
         values["payment_ref"] = payment_ref
     rows.save_purchase(books.conn, found.pk, values, books.now)
+    paid = _reread(books, found)
+    completed(books, row, paid)
     if found.purchase.provider != FREE:
         # A paid purchase may be what a pending referral of this account waits for.
         referrals.reward_first_purchase(books, row)
-    return _reread(books, found)
+    return paid
+
+
+def completed(books: Books, row: AccountRow, purchase: Purchase) -> None:
+    """Tell the endpoints that listen that a purchase was paid (after its credits' grants)."""
+    books.emit(
+        row,
+        EventType.PURCHASE_COMPLETED,
+        {
+            "purchase_id": purchase.id,
+            "kind": purchase.kind.value,
+            "pack": purchase.pack,
+            "plan": purchase.plan,
+            "provider": purchase.provider,
+            "reference": purchase.reference,
+            "amount_minor": purchase.amount_minor,
+            "currency": purchase.currency,
+            "credits": str(purchase.credits),
+        },
+    )
 
 
 def _reread(books: Books, found: rows.PurchaseRow) -> Purchase:

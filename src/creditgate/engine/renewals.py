@@ -25,6 +25,7 @@ from creditgate.domain.amounts import Credits
 from creditgate.domain.limits import CATCH_UP_CYCLES_MAX
 from creditgate.domain.lots import LotSource
 from creditgate.domain.plans import Interval, Plan
+from creditgate.domain.webhooks import EventType
 from creditgate.storage import plans as rows
 from creditgate.storage.accounts import AccountRow, lower_next_due_at
 from creditgate.storage.plans import SubscriptionRow
@@ -124,6 +125,19 @@ def grant_cycle(
     row.period_started_at = starts_at
     row.period_spent = row.period_tokens = 0
     books.tally.cycles_granted += 1
+    if sub.cycle_index > 0:
+        books.emit(
+            row,
+            EventType.SUBSCRIPTION_RENEWED,
+            {
+                "subscription_id": sub.pk,
+                "plan": plan.key,
+                "cycle": sub.cycle_index,
+                "starts_at": starts_at.isoformat(),
+                "ends_at": ends_at.isoformat(),
+                "credits": str(plan.credits + Credits(carried)),
+            },
+        )
 
 
 def grant_difference(books: "Books", row: AccountRow, sub: SubscriptionRow, plan: Plan) -> None:
@@ -173,6 +187,16 @@ def end(books: "Books", row: AccountRow, sub: SubscriptionRow, at: datetime) -> 
     sub.ended_at = at
     rows.save_subscription(books.conn, sub)
     row.renews_at = None
+    if books.listening(row, EventType.SUBSCRIPTION_ENDED):
+        books.emit(
+            row,
+            EventType.SUBSCRIPTION_ENDED,
+            {
+                "subscription_id": sub.pk,
+                "plan": PlanBook(books)[sub.plan_pk].key,
+                "ended_at": at.isoformat(),
+            },
+        )
 
 
 def fall_back(books: "Books", row: AccountRow, at: datetime) -> SubscriptionRow | None:

@@ -21,6 +21,7 @@ from creditgate.domain.errors import (
     RateLimited,
     Unauthenticated,
 )
+from creditgate.domain.guests import Network, client_ip
 from creditgate.domain.ids import EntryId, HoldId
 from creditgate.domain.keys import ApiKey, Scope
 from creditgate.domain.rates import Bucket, take
@@ -47,6 +48,20 @@ _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer cg_â€
 _header_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: cg_â€¦`")
 
 
+def client_address(request: Request) -> str:
+    """The calling client's address: the peer's, or what trusted proxies forwarded.
+
+    `X-Forwarded-For` counts only when the peer is one of the configured trusted proxies;
+    from anyone else it is ignored, so a client cannot name its own address.
+    """
+    peer = request.client.host if request.client is not None else ""
+    proxies: tuple[Network, ...] = request.app.state.trusted_proxies
+    return client_ip(peer, request.headers.getlist("x-forwarded-for"), proxies)
+
+
+ClientAddress = Annotated[str, Depends(client_address)]
+
+
 def _caller(
     request: Request,
     engine: Engines,
@@ -56,7 +71,14 @@ def _caller(
     text = bearer.credentials if bearer is not None else header_key
     if not text:
         raise Unauthenticated("an API key is required: 'Authorization: Bearer <key>'")
-    key = engine.authenticate(text)
+    guard: FailureGuard = request.app.state.auth_failures
+    address = client_address(request)
+    guard.check(address)
+    try:
+        key = engine.authenticate(text)
+    except Unauthenticated:
+        guard.failed(address)
+        raise
     request.state.key_prefix = key.prefix
     limiter: KeyLimiter | None = request.app.state.limiter
     if limiter is not None:
@@ -93,6 +115,67 @@ class KeyLimiter:
             self._buckets[prefix] = bucket
         if wait_s is not None:
             raise RateLimited(limit_per_s=self.rate_per_s, retry_after_s=wait_s)
+
+
+class FailureGuard:
+    """Failed API-key attempts per client address, in this worker: past the burst, 429.
+
+    Each failure takes a token from the address's bucket (`burst` tokens, earned back
+    over `window_s`); an address with none left is refused before its key is even looked
+    at, whatever the key. Other addresses, and their valid keys, are not slowed at all.
+    Kept per worker, like the key limiter: a guard against guessing and noise, not a quota.
+    """
+
+    BUCKETS_MAX = 100_000
+    """Addresses remembered at most; past it, those whose buckets have refilled are dropped."""
+
+    def __init__(self, *, burst: int, window_s: int) -> None:
+        self.burst = burst
+        self.rate_per_s = burst / window_s
+        self._buckets: dict[str, Bucket] = {}
+        self._lock = threading.Lock()
+
+    def check(self, address: str) -> None:
+        """Refuse an address that has used up its failed attempts.
+
+        Raises:
+            RateLimited: the address has no failed attempt left for now.
+        """
+        with self._lock:
+            bucket = self._buckets.get(address)
+            if bucket is None:
+                return
+            now_s = time.monotonic()
+            _, wait_s = take(
+                Bucket(tokens=bucket.tokens, at_s=bucket.at_s),
+                now_s=now_s,
+                rate_per_s=self.rate_per_s,
+                burst=self.burst,
+            )
+        if wait_s is not None:
+            raise RateLimited(limit_per_s=self.rate_per_s, retry_after_s=wait_s)
+
+    def failed(self, address: str) -> None:
+        """Count one failed attempt from the address."""
+        now_s = time.monotonic()
+        with self._lock:
+            if len(self._buckets) >= self.BUCKETS_MAX:
+                self._forget_refilled(now_s)
+            bucket, _ = take(
+                self._buckets.get(address),
+                now_s=now_s,
+                rate_per_s=self.rate_per_s,
+                burst=self.burst,
+            )
+            self._buckets[address] = bucket
+
+    def _forget_refilled(self, now_s: float) -> None:
+        full_after_s = self.burst / self.rate_per_s
+        self._buckets = {
+            address: bucket
+            for address, bucket in self._buckets.items()
+            if now_s - bucket.at_s < full_after_s
+        }
 
 
 def scoped(scope: Scope) -> Callable[..., Awaitable[ApiKey]]:

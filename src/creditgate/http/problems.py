@@ -8,6 +8,7 @@ logged with the request id and answered as a bare 500.
 
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -20,6 +21,7 @@ from creditgate.domain.errors import (
     Conflict,
     CreditgateError,
     Forbidden,
+    GuestQuotaExceeded,
     InsufficientCredits,
     InvalidInput,
     NotFound,
@@ -42,6 +44,7 @@ STATUS: dict[type[CreditgateError], int] = {
     Unauthenticated: 401,
     Forbidden: 403,
     RateLimited: 429,
+    GuestQuotaExceeded: 429,
     SignatureInvalid: 400,
     ProviderFailed: 502,
     Unavailable: 503,
@@ -97,11 +100,18 @@ def problem(
     if request_id is not None:
         body["request_id"] = request_id
     return Response(
-        json.dumps(body, default=str, separators=(",", ":")),
+        json.dumps(body, default=_text, separators=(",", ":")),
         status_code=status,
         media_type=MEDIA_TYPE,
         headers=headers,
     )
+
+
+def _text(value: object) -> str:
+    """A field JSON has no type for: an instant in ISO 8601 (UTC as `Z`, as in bodies)."""
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return str(value)
 
 
 def _request_id(request: Request) -> str | None:
@@ -114,7 +124,7 @@ def from_error(error: CreditgateError, request_id: str | None = None) -> Respons
     headers = None
     if isinstance(error, Unauthenticated):
         headers = {"WWW-Authenticate": "Bearer"}
-    elif isinstance(error, RateLimited):
+    elif isinstance(error, RateLimited | GuestQuotaExceeded):
         headers = {"Retry-After": str(error.retry_after_s)}
     return problem(
         status_of(type(error)),

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, case, literal, null, select, update
 
 from creditgate.domain.accounts import Account, CapPeriod, Member, OwnerKind
+from creditgate.domain.alerts import AlertLevel
 from creditgate.domain.amounts import Credits
 from creditgate.domain.ids import AccountId
 from creditgate.domain.topups import TopUpState
@@ -39,6 +40,9 @@ class AccountRow:
     top_up_threshold: int | None = None
     """Auto top-up's line in units (None: off)."""
     top_up_state: TopUpState | None = None
+    alert_low: int | None = None
+    """The account's own low-balance line in units (None: the catalog's default applies)."""
+    alert_level: AlertLevel = AlertLevel.OK
     withheld_units: int = 0
     catalog_revision: str | None = None
     """The catalog's revision when the row was read: a priced call's cache key."""
@@ -72,6 +76,8 @@ def _account_row(row: Row[Any]) -> AccountRow:
         tokens_used=row.tokens_used,
         top_up_threshold=row.top_up_threshold,
         top_up_state=None if row.top_up_state is None else TopUpState(row.top_up_state),
+        alert_low=row.alert_low,
+        alert_level=AlertLevel(row.alert_level),
         catalog_revision=row.catalog_revision,
     )
 
@@ -140,6 +146,8 @@ _save_figures = (
         tokens_used=bindparam("tokens_used"),
         top_up_threshold=bindparam("top_up_threshold"),
         top_up_state=bindparam("top_up_state"),
+        alert_low=bindparam("alert_low"),
+        alert_level=bindparam("alert_level"),
     )
 )
 
@@ -179,6 +187,8 @@ def save_figures(conn: Connection, row: AccountRow) -> None:
             "tokens_used": row.tokens_used,
             "top_up_threshold": row.top_up_threshold,
             "top_up_state": None if row.top_up_state is None else row.top_up_state.value,
+            "alert_low": row.alert_low,
+            "alert_level": row.alert_level.value,
         },
     )
 

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from creditgate.storage.catalog import PriceCache
+from creditgate.storage.revision_cache import RevisionCache
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
 
@@ -50,6 +51,8 @@ class Database:
         self.url = make_url(_normalize(url))
         self.price_cache = PriceCache()
         """Price rows by catalog revision, for priced calls (see `storage.catalog`)."""
+        self.revision_cache = RevisionCache()
+        """The default alert line and the webhook listeners, by catalog revision."""
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self._write_lock = threading.Lock() if self.is_sqlite else None
         if self.is_sqlite:

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import ColumnElement, Connection, String, Table, func, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -16,3 +16,17 @@ def insert_if_absent(conn: Connection, table: Table, values: dict[str, Any]) -> 
     stmt = dialect.insert(table).values(values).on_conflict_do_nothing()
     marker = next(iter(table.primary_key.columns))
     return conn.execute(stmt.returning(marker)).first() is not None
+
+
+def utc_day(conn: Connection, column: ColumnElement[Any]) -> ColumnElement[str]:
+    """The UTC calendar day of a stored time, as ISO text (`2026-01-31`).
+
+    PostgreSQL turns the `timestamptz` into UTC first, whatever the session's zone; SQLite
+    stores UTC text of fixed width (`UtcDateTime`), whose first ten characters are the day.
+    The format is a literal, not a parameter: grouping by the expression then matches the
+    selected one exactly.
+    """
+    if conn.dialect.name == "postgresql":
+        utc = func.timezone(literal_column("'UTC'"), column)
+        return func.to_char(utc, literal_column("'YYYY-MM-DD'"), type_=String)
+    return func.substr(column, literal_column("1"), literal_column("10"), type_=String)

@@ -91,11 +91,17 @@ accounts = Table(
     # line below which a payment starts (NULL: off), and where the current crossing stands.
     Column("top_up_threshold", BigInteger, nullable=True),
     Column("top_up_state", String(16), nullable=True),
+    # Balance alerts, kept with the balance for the same reason: the account's own low line
+    # (NULL: the catalog's default applies), and the level its last write left it at.
+    Column("alert_low", BigInteger, nullable=True),
+    Column("alert_level", String(16), nullable=False, server_default=text("'ok'")),
     enum_check("owner_kind", OwnerKind),
     CheckConstraint(
         "(top_up_threshold IS NULL) = (top_up_state IS NULL)", name="top_up_state_with_threshold"
     ),
     CheckConstraint("top_up_state IN ('armed', 'pending', 'spent')", name="top_up_state_valid"),
+    CheckConstraint("alert_level IN ('ok', 'low', 'depleted')", name="alert_level_valid"),
+    CheckConstraint("alert_low IS NULL OR alert_low > 0", name="alert_low_positive"),
     CheckConstraint("held >= 0", name="held_not_negative"),
     CheckConstraint("debt >= 0", name="debt_not_negative"),
     CheckConstraint("floor <= 0", name="floor_not_positive"),
@@ -140,6 +146,8 @@ lots = Table(
     # Not partial on `remaining`: an index whose condition names a column the hot path
     # updates turns every lot update into a non-HOT update on PostgreSQL.
     Index("ix_lots_account_id", "account_id"),
+    # Analytics: the lots of one source granted in a range (the welcome credits' use).
+    Index("ix_lots_source_created_at", "source", "created_at"),
 )
 
 holds = Table(
@@ -211,6 +219,14 @@ entries = Table(
         "ref_entry_id",
         postgresql_where=text("ref_entry_id IS NOT NULL"),
         sqlite_where=text("ref_entry_id IS NOT NULL"),
+    ),
+    # Analytics: grants in a range, across accounts. Partial, so the charges that make up
+    # most of the ledger write no entry in it.
+    Index(
+        "ix_entries_effective_at_grant",
+        "effective_at",
+        postgresql_where=text("kind = 'grant'"),
+        sqlite_where=text("kind = 'grant'"),
     ),
 )
 
@@ -461,6 +477,8 @@ purchases = Table(
     UniqueConstraint("provider", "reference"),
     Index("ix_purchases_account_id_created_at", "account_id", "created_at"),
     Index("ix_purchases_payment_ref", "payment_ref"),
+    # Analytics: revenue by when it was paid.
+    Index("ix_purchases_paid_at", "paid_at"),
     # A free-once pack is claimed once per account.
     Index(
         "ix_purchases_account_id_pack_id_free",
@@ -565,6 +583,115 @@ auto_top_ups = Table(
     CheckConstraint("failures >= 0 AND failures_max >= 1", name="failures_valid"),
 )
 
+guest_windows = Table(
+    "guest_windows",
+    metadata,
+    # One rolling window of guest uses: a quota's scope and a session or a network.
+    Column("key", String(255), primary_key=True),
+    # The instants of the uses still in the window, in milliseconds since the epoch.
+    Column("uses", JSON, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index("ix_guest_windows_expires_at", "expires_at"),
+)
+
+guest_sessions = Table(
+    "guest_sessions",
+    metadata,
+    Column("session_id", String(128), primary_key=True),
+    Column("first_seen_at", UtcDateTime, nullable=False),
+    # Set when the guest signs up: guest-to-sign-up conversion counts these.
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=True),
+    Column("linked_at", UtcDateTime, nullable=True),
+    CheckConstraint("(account_id IS NULL) = (linked_at IS NULL)", name="linked_with_account"),
+    Index("ix_guest_sessions_first_seen_at", "first_seen_at"),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("url", String(2048), nullable=False),
+    Column("description", String(500), nullable=True),
+    # Event type values, sorted, or ["*"] for every type.
+    Column("event_types", JSON, nullable=False),
+    # Kept in the clear: every delivery is signed with it (it is shown to the app once).
+    Column("secret", String(100), nullable=False),
+    Column("is_enabled", Boolean, nullable=False),
+    Column("disabled_reason", String(500), nullable=True),
+    Column("failing_since", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+outbox_events = Table(
+    "outbox_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    # The `webhook-id` of every delivery: random, so two installations never share one.
+    Column("event_id", String(40), nullable=False, unique=True),
+    Column("type", String(64), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_outbox_events_created_at", "created_at"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("endpoint_id", Id, ForeignKey("webhook_endpoints.id"), nullable=False),
+    Column("event_id", Id, ForeignKey("outbox_events.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    # A worker's claim: its token and until when it holds; another worker may take the
+    # delivery once the lease has passed (the first one died, or hangs).
+    Column("lease", String(32), nullable=True),
+    Column("leased_until", UtcDateTime, nullable=True),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("status IN ('pending', 'delivered')", name="status_valid"),
+    CheckConstraint("failures >= 0", name="failures_not_negative"),
+    CheckConstraint(
+        "(status = 'delivered') = (delivered_at IS NOT NULL)", name="delivered_when_delivered"
+    ),
+    UniqueConstraint("endpoint_id", "event_id"),
+    # What the worker asks of each candidate: an earlier pending delivery of its endpoint
+    # and account. Partial, so the delivered history (most rows) is never scanned.
+    Index(
+        "ix_webhook_deliveries_endpoint_id_account_id_event_id",
+        "endpoint_id",
+        "account_id",
+        "event_id",
+        postgresql_where=text("status = 'pending'"),
+        sqlite_where=text("status = 'pending'"),
+    ),
+    # Partial: delivered rows, the most of them, need no entry in the worker's index.
+    Index(
+        "ix_webhook_deliveries_next_attempt_at",
+        "next_attempt_at",
+        postgresql_where=text("status = 'pending'"),
+        sqlite_where=text("status = 'pending'"),
+    ),
+    Index("ix_webhook_deliveries_event_id", "event_id"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("account_id", Id, ForeignKey("accounts.id"), nullable=False),
+    Column("delivery_id", Id, ForeignKey("webhook_deliveries.id"), nullable=False),
+    Column("attempted_at", UtcDateTime, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", String(500), nullable=True),
+    Column("duration_ms", BigInteger, nullable=False),
+    CheckConstraint("duration_ms >= 0", name="duration_not_negative"),
+    Index("ix_webhook_attempts_delivery_id", "delivery_id"),
+)
+
 CATALOG_REVISION = "revision"
 """The catalog setting every catalog write renews: caches of price rows key on it."""
 
@@ -572,9 +699,16 @@ CATALOG_TABLES = ("features", "prices", "catalog_settings", "plans", "packs", "p
 """Shared by every account: the catalog is read by every priced call, a promo code by every
 account that redeems it."""
 
-SERVICE_TABLES = ("api_keys", "provider_events")
-"""The service's own records: keys may be bound to an account, but need not be, and a
-provider's event is claimed before the account it names is known."""
+SERVICE_TABLES = (
+    "api_keys",
+    "provider_events",
+    "guest_windows",
+    "guest_sessions",
+    "webhook_endpoints",
+)
+"""The service's own records: keys may be bound to an account, but need not be, a
+provider's event is claimed before the account it names is known, guests have none, and a
+webhook endpoint hears the events of every account."""
 
 LEDGER_TABLES = ("entries", "entry_lots")
 """Append-only tables: triggers refuse UPDATE and DELETE on them."""

@@ -308,14 +308,16 @@ def transfer(
 ) -> TransferReceiptOut:
     """Move credits from one account to another (a gift); they keep their expiry.
 
-    A key bound to one account may not transfer: the receipt shows both accounts.
+    A key bound to one account may not transfer: the receipt shows both accounts. Naming
+    another account as the sender answers 404 first, as for any id the key may not see.
     """
+    sender = reach(key, body.from_account_id)
     if key.account_id is not None:
         raise Forbidden("a key bound to one account cannot transfer: the receipt shows both")
     with replays(response):
         return TransferReceiptOut.of(
             engine.transfer(
-                reach(key, body.from_account_id),
+                sender,
                 body.to_account_id,
                 body.amount,
                 metadata=body.metadata,

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from creditgate.domain.errors import AccountNotFound, Forbidden
+from creditgate.domain.errors import AccountNotFound
 from creditgate.domain.keys import ApiKey
 from creditgate.domain.limits import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from creditgate.domain.usage import Outcome
@@ -17,11 +17,13 @@ router = APIRouter(prefix="/v1", tags=["usage"])
 
 
 def _account(key: ApiKey, account_id: str | None) -> str | None:
-    """A key bound to one account must name it: it may not list every account's usage."""
+    """The account to list: the one named, or every account; a bound key sees only its own.
+
+    A key bound to one account that names none lists its own account's usage, as if it had
+    named it: every account's usage is never what it sees.
+    """
     if account_id is None:
-        if key.account_id is not None:
-            raise Forbidden("a key bound to one account lists that account's usage only")
-        return None
+        return key.account_id
     return reach(key, account_id)
 
 
