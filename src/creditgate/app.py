@@ -62,7 +62,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         configure_logging(config.log_level)
     counter = None
     if owned and config.redis_url is not None:
-        counter = RedisCounter.from_url(config.redis_url, timeout_s=config.redis_timeout_s)
+        counter = RedisCounter.from_url(
+            config.redis_url, timeout_s=config.redis_timeout_s, prefix=config.redis_prefix
+        )
     served = engine or Engine(config.database_url, upgrade=False, guest_counter=counter)
 
     @asynccontextmanager

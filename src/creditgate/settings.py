@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     With one configured, a Redis that does not answer refuses guests (503)."""
     redis_timeout_s: float = Field(default=0.5, gt=0, le=30)
     """How long a guest call waits for Redis before it is refused."""
+    redis_prefix: str = Field(default="creditgate:guest:", min_length=1, max_length=100)
+    """What every guest counter's key in Redis starts with: deployments sharing one Redis
+    each take their own."""
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
     """Proxies (addresses or networks, comma-separated) whose `X-Forwarded-For` names the
     client; from any other peer the header is ignored. A wildcard is refused at start."""

@@ -1,5 +1,6 @@
 """Guest routes, client addresses behind proxies, and the throttle on failed API keys."""
 
+import logging
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ from creditgate import Engine, ManualClock
 from creditgate.app import create_app
 from creditgate.integrations.redis_quota import RedisCounter
 from creditgate.settings import Settings
-from tests.conftest import START
+from tests.conftest import REDIS_URL, START
 from tests.http.conftest import LENIENT, PEER, Keys
 
 QUOTA = {"guests": [{"uses": 3, "window": "24h"}]}
@@ -291,3 +292,41 @@ def test_the_reset_time_is_the_first_uses_age_plus_the_window(
     _, second = _consume(http, keys, "sess_1")
 
     assert second["reset_at"] == (START + timedelta(minutes=30)).isoformat().replace("+00:00", "Z")
+
+
+@contextmanager
+def logging_kept() -> Iterator[None]:
+    """Put back the loggers a service process configures (an owned app logs JSON lines)."""
+    names = ("creditgate", "uvicorn", "uvicorn.error", "uvicorn.access")
+    kept = [
+        (log, log.handlers[:], log.level, log.propagate, log.disabled)
+        for log in map(logging.getLogger, names)
+    ]
+    try:
+        yield
+    finally:
+        for log, handlers, level, propagate, disabled in kept:
+            log.handlers[:] = handlers
+            log.setLevel(level)
+            log.propagate, log.disabled = propagate, disabled
+
+
+def test_a_service_given_a_redis_counts_guests_there_under_its_prefix(
+    db_url: str, redis_counter: RedisCounter, keys: Keys
+) -> None:
+    settings = Settings(
+        database_url=db_url,
+        redis_url=REDIS_URL,
+        redis_prefix=redis_counter.prefix,
+        auth_failures_max=1000,
+    )
+    setup = Engine(db_url, upgrade=False)
+    setup.apply_catalog(QUOTA)
+    setup.close()
+
+    with logging_kept(), TestClient(create_app(settings), client=PEER) as http:
+        answers = [_consume(http, keys, "sess_1")[0] for _ in range(4)]
+
+    stored = sorted(k.decode() for k in redis_counter.client.scan_iter(f"{redis_counter.prefix}*"))
+    assert answers == [200, 200, 200, 429]
+    assert stored == [f"{redis_counter.prefix}*|n|{PEER[0]}", f"{redis_counter.prefix}*|s|sess_1"]

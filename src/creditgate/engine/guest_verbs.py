@@ -34,7 +34,7 @@ from creditgate.domain.inputs import check_key
 from creditgate.domain.pricing import check_feature_key
 from creditgate.engine.books import transaction
 from creditgate.engine.clock import Clock
-from creditgate.engine.guests import GuestCounter, QuotaCache
+from creditgate.engine.guests import GuestCounter, QuotaCache, is_first_use
 from creditgate.storage import guests as rows
 from creditgate.storage.accounts import find_account
 from creditgate.storage.database import Database
@@ -87,9 +87,10 @@ class GuestVerbs:
             Unavailable: the counts' store (Redis) cannot answer.
         """
         counted = self._counters(session_id, ip, feature)
+        sid = check_session_id(session_id)
         use_id = check_key(idempotency_key) or uuid.uuid4().hex
         now_ms = to_ms(self.clock.now())
-        taken = self.guest_counter.take(counted, now_ms, use_id)
+        taken = self.guest_counter.take(counted, now_ms, use_id, sid)
         pairs = list(zip(counted, taken.windows, strict=True))
         verdict = judge(pairs, now_ms, taking=not taken.replayed)
         if not verdict.allowed:
@@ -99,11 +100,11 @@ class GuestVerbs:
                 retry_after_s=math.ceil(verdict.retry_after_ms / 1000),
                 reset_at=from_ms(verdict.reset_at_ms),
             )
-        if taken.recorded and all(w.count == 0 for c, w in pairs if c.by_session):
+        if not taken.session_noted and is_first_use(counted, taken):
             # The session's first use in its window: remember the session once, for the
             # guest-to-sign-up conversion (later sightings change nothing).
             with self.db.write() as conn:
-                rows.note_session(conn, check_session_id(session_id), from_ms(now_ms))
+                rows.note_session(conn, sid, from_ms(now_ms))
         return _allowance(verdict)
 
     def guest_status(

@@ -30,13 +30,26 @@ class Taken:
     windows: tuple[Window, ...]
     replayed: bool
     recorded: bool
+    session_noted: bool = False
+    """Whether the counter recorded the session's first sighting itself (in its own
+    transaction); if not, and this was the session's first use, the engine records it."""
+
+
+def is_first_use(counters: Sequence[Counter], taken: Taken) -> bool:
+    """Whether a recorded use was its session's first in every window it counts in."""
+    pairs = zip(counters, taken.windows, strict=True)
+    return taken.recorded and all(w.count == 0 for c, w in pairs if c.by_session)
 
 
 class GuestCounter(Protocol):
     """Keeps guest counts; both methods raise `Unavailable` when the store cannot answer."""
 
-    def take(self, counters: Sequence[Counter], now_ms: int, use_id: str) -> Taken:
-        """Record a use on every counter if all are below their limits and `use_id` is new."""
+    def take(self, counters: Sequence[Counter], now_ms: int, use_id: str, session_id: str) -> Taken:
+        """Record a use on every counter if all are below their limits and `use_id` is new.
+
+        `session_id` is the guest's: a counter that writes the database may record the
+        session's first sighting in the same transaction (`Taken.session_noted`).
+        """
         ...
 
     def look(self, counters: Sequence[Counter], now_ms: int) -> tuple[Window, ...]:
@@ -50,8 +63,8 @@ class DatabaseCounter:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def take(self, counters: Sequence[Counter], now_ms: int, use_id: str) -> Taken:
-        """See `GuestCounter.take`."""
+    def take(self, counters: Sequence[Counter], now_ms: int, use_id: str, session_id: str) -> Taken:
+        """See `GuestCounter.take`; the session's first sighting is written with the use."""
         now = from_ms(now_ms)
         with self.db.write() as conn:
             stored = rows.lock_windows(conn, [c.key for c in counters], now)
@@ -65,17 +78,18 @@ class DatabaseCounter:
             if recorded:
                 for uses in kept.values():
                     uses.append((now_ms, use_id))
-            rows.save_windows(
-                conn,
-                {
-                    c.key: (
-                        kept[c.key],
-                        from_ms(max((t for t, _ in kept[c.key]), default=now_ms) + c.window_ms),
-                    )
-                    for c in counters
-                },
-            )
-        return Taken(windows, replayed, recorded)
+            # A window changes when a use is recorded or an old one has left it; a refusal
+            # that trimmed nothing writes nothing.
+            changed = {
+                c.key: (kept[c.key], from_ms(max(t for t, _ in kept[c.key]) + c.window_ms))
+                for c in counters
+                if kept[c.key] and (recorded or len(kept[c.key]) != len(stored[c.key]))
+            }
+            rows.save_windows(conn, changed)
+            taken = Taken(windows, replayed, recorded, session_noted=True)
+            if is_first_use(counters, taken):
+                rows.note_session(conn, session_id, now)
+        return taken
 
     def look(self, counters: Sequence[Counter], now_ms: int) -> tuple[Window, ...]:
         """See `GuestCounter.look`."""

@@ -48,11 +48,12 @@ _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer cg_â€
 _header_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: cg_â€¦`")
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     """The calling client's address: the peer's, or what trusted proxies forwarded.
 
     `X-Forwarded-For` counts only when the peer is one of the configured trusted proxies;
-    from anyone else it is ignored, so a client cannot name its own address.
+    from anyone else it is ignored, so a client cannot name its own address. The key check
+    and a guest route both depend on it; FastAPI works it out once per request.
     """
     peer = request.client.host if request.client is not None else ""
     proxies: tuple[Network, ...] = request.app.state.trusted_proxies
@@ -65,6 +66,7 @@ ClientAddress = Annotated[str, Depends(client_address)]
 def _caller(
     request: Request,
     engine: Engines,
+    address: ClientAddress,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header_key: Annotated[str | None, Depends(_header_key)],
 ) -> ApiKey:
@@ -72,7 +74,6 @@ def _caller(
     if not text:
         raise Unauthenticated("an API key is required: 'Authorization: Bearer <key>'")
     guard: FailureGuard = request.app.state.auth_failures
-    address = client_address(request)
     guard.check(address)
     try:
         key = engine.authenticate(text)

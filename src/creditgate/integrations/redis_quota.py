@@ -72,8 +72,8 @@ class RedisCounter:
         )
         return cls(client, prefix=prefix)
 
-    def take(self, counters: Sequence[Counter], now_ms: int, use_id: str) -> Taken:
-        """See `GuestCounter.take`."""
+    def take(self, counters: Sequence[Counter], now_ms: int, use_id: str, session_id: str) -> Taken:
+        """See `GuestCounter.take`; the engine records a new session in the database."""
         args: list[int | str] = [now_ms, use_id]
         for counter in counters:
             args += [counter.limit, counter.window_ms]

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from creditgate.domain.guests import GuestSession
 from creditgate.domain.ids import AccountId
@@ -24,8 +25,9 @@ Uses = list[tuple[int, str]]
 
 def lock_windows(conn: Connection, keys: Sequence[str], now: datetime) -> dict[str, Uses]:
     """The uses of each counter, its row created if absent and locked, in key order."""
-    for key in sorted(keys):
-        insert_if_absent(conn, guest_windows, {"key": key, "uses": [], "expires_at": now})
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    absent = [{"key": key, "uses": [], "expires_at": now} for key in sorted(keys)]
+    conn.execute(dialect.insert(guest_windows).values(absent).on_conflict_do_nothing())
     rows = conn.execute(
         select(guest_windows.c.key, guest_windows.c.uses)
         .where(guest_windows.c.key.in_(sorted(keys)))
