@@ -47,6 +47,7 @@ bench: setup ## Run the benchmarks (minutes): figures against the hand-written f
 	$(RUN) python bench/webhooks.py
 	$(RUN) python bench/scheduler.py
 	$(RUN) python bench/guests.py
+	$(RUN) python bench/alerts.py
 
 ci: check test ## What CI runs
 
