@@ -27,6 +27,7 @@ _HERE = str(Path(__file__).resolve().parent)
 sys.path[:] = [entry for entry in sys.path if entry != _HERE] + [_HERE]
 
 import psycopg  # noqa: E402
+from sqlalchemy import Connection, text  # noqa: E402
 
 from creditgate import Clock, Engine  # noqa: E402
 from creditgate.engine import GuestCounter  # noqa: E402
@@ -62,28 +63,34 @@ Worker = Callable[[int], AbstractContextManager[Op]]
 def parse_args(
     description: str,
     *,
-    seconds: float,
-    threads: Sequence[int],
+    seconds: float | None,
+    threads: Sequence[int] | None,
     extra: Callable[[argparse.ArgumentParser], None] | None = None,
 ) -> argparse.Namespace:
-    """The arguments every benchmark takes; defaults keep `make bench` within its budget."""
+    """The arguments every benchmark takes; defaults keep `make bench` within its budget.
+
+    A script that measures no rate for a time (`seconds` None) or runs no threads (`threads`
+    None) takes no `--seconds` or `--threads`.
+    """
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument(
-        "--seconds",
-        type=float,
-        default=seconds,
-        help=f"measured seconds per figure, engine and floor each (default {seconds})",
-    )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        nargs="+",
-        default=list(threads),
-        help=f"thread counts to run (default {' '.join(map(str, threads))})",
-    )
+    if seconds is not None:
+        parser.add_argument(
+            "--seconds",
+            type=float,
+            default=seconds,
+            help=f"measured seconds per figure, engine and floor each (default {seconds})",
+        )
+    if threads is not None:
+        parser.add_argument(
+            "--threads",
+            type=int,
+            nargs="+",
+            default=list(threads),
+            help=f"thread counts to run (default {' '.join(map(str, threads))})",
+        )
     parser.add_argument(
         "--dir",
         type=Path,
@@ -212,6 +219,30 @@ def sqlite_path(url: str) -> Path:
     """The file behind a `sqlite:///` URL."""
     assert url.startswith("sqlite:///")
     return Path(url.removeprefix("sqlite:///"))
+
+
+def analyze(backend: Backend, url: str) -> None:
+    """Refresh planner statistics and checkpoint, so the load's writes stay out of the figures."""
+    with floor_connection(backend, url) as conn:
+        if isinstance(conn, psycopg.Connection):
+            conn.commit()
+            conn.autocommit = True
+            conn.execute("ANALYZE")
+            conn.execute("CHECKPOINT")
+        else:
+            conn.execute("ANALYZE")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def move_sequences(conn: Connection, tables: Sequence[str]) -> None:
+    """Move PostgreSQL's id sequences past rows inserted with their ids (copies of rows)."""
+    for table in tables:
+        conn.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                f" (SELECT max(id) FROM {table}))"
+            )
+        )
 
 
 def open_engine(

@@ -46,20 +46,21 @@ from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection as Pipe
 from typing import Any
 
-import psycopg
-from sqlalchemy import Table, insert, select, text
+from sqlalchemy import Table, insert, select
 
 from common import (
     MANY_ACCOUNTS,
     Backend,
     Rate,
     account_name,
+    analyze,
     backends,
     engine_worker,
     floor_connection,
     footer,
     header,
     make_accounts,
+    move_sequences,
     note,
     open_engine,
     parse_args,
@@ -142,13 +143,7 @@ def seed(backend: Backend, url: str, count: int) -> None:
         _copy_subscribers(setup, made, count)
         if backend == "postgresql":
             with setup.db.write() as conn:
-                for table in ("accounts", "subscriptions", "lots", "entries"):
-                    conn.execute(
-                        text(
-                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
-                            f" (SELECT max(id) FROM {table}))"
-                        )
-                    )
+                move_sequences(conn, ("accounts", "subscriptions", "lots", "entries"))
         made_at = time.perf_counter()
         _check_copies(setup, made, count)
         make_accounts(setup, MANY_ACCOUNTS)
@@ -231,19 +226,6 @@ def _entry_shape(entry: Entry) -> tuple[Any, ...]:
     meta = {k: v for k, v in entry.metadata.items() if k != "subscription_id"}
     moves = tuple((m.amount, m.held) for m in entry.moves)
     return (entry.seq, entry.kind, entry.amount, entry.balance_after, entry.held_after, meta, moves)
-
-
-def analyze(backend: Backend, url: str) -> None:
-    """Refresh planner statistics and checkpoint, so the load's writes stay out of the figures."""
-    with floor_connection(backend, url) as conn:
-        if isinstance(conn, psycopg.Connection):
-            conn.commit()
-            conn.autocommit = True
-            conn.execute("ANALYZE")
-            conn.execute("CHECKPOINT")
-        else:
-            conn.execute("ANALYZE")
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 # The floor: the least a renewal must do, by hand

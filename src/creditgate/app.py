@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from creditgate import __version__
+from creditgate import __version__, web
 from creditgate.domain.guests import parse_trusted_proxies
 from creditgate.engine import Engine
 from creditgate.http import problems
@@ -131,6 +131,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         webhook_endpoints,
     ):
         app.include_router(module.router)
+    web.install(app)
     app.add_middleware(Observed, body_bytes_max=config.body_bytes_max)
     return app
 

@@ -117,19 +117,17 @@ def test_get_account_answers_the_account_when_its_id_is_a_dot_segment(
 
 
 @ON_SQLITE_ONLY
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the engine takes an account id with '/', but the service cannot be reached for it: "
-        "the server decodes %2F before routing, and /v1/accounts/{account_id} matches no '/'"
-    ),
-)
-def test_get_account_answers_the_account_when_its_id_has_a_slash(faces: Faces) -> None:
-    faces.arrange(lambda engine: engine.create_account("org/1"))
-
-    embedded, remote = faces.each(lambda ledger: ledger.get_account("org/1"))
+@pytest.mark.parametrize("account_id", ["org/1", "/", ".", ".."])
+def test_an_account_id_no_path_can_carry_raises_equal_invalid_input(
+    faces: Faces, account_id: str
+) -> None:
+    embedded, remote = faces.each(lambda ledger: ledger.create_account(account_id))
+    looked_up = faces.each(lambda ledger: ledger.get_account(account_id))
 
     assert embedded == remote
+    assert isinstance(remote, InvalidInput)
+    assert remote.field == "account_id"
+    assert looked_up[0] == looked_up[1]
 
 
 def test_update_account_answers_equal_accounts(faces: Faces) -> None:

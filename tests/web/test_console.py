@@ -1,0 +1,263 @@
+"""The admin console in a real browser: Debian's chromium against a live service.
+
+Playwright drives `/usr/bin/chromium` (a downloaded browser build is not used). Without it
+the tests skip with the reason locally and fail when CI=true. Each test leaves a
+screenshot of its main page in docs/screenshots/ at a fixed viewport.
+"""
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from creditgate import Credits, Engine, ManualClock
+from creditgate.app import create_app
+from tests.servers import live
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+VIEWPORT = {"width": 1024, "height": 720}
+FEATURE = "image.generate"
+ACCOUNT = "user_1"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium, headless, for the whole session."""
+    if not CHROMIUM.exists():
+        reason = (
+            f"the console tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        yield launched
+        launched.close()
+
+
+@dataclass(frozen=True)
+class Console:
+    url: str
+    engine: Engine
+    admin_key: str
+    page: Page
+
+    def open(self, path: str) -> None:
+        self.page.goto(f"{self.url}{path}")
+
+    def sign_in(self) -> None:
+        self.open("/admin/login")
+        self.page.get_by_label("Admin API key").fill(self.admin_key)
+        self.page.get_by_role("button", name="Sign in").click()
+        expect(self.page.get_by_role("heading", name="Features")).to_be_visible()
+
+    def screenshot(self, name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=SCREENSHOTS / f"{name}.png")
+
+
+@pytest.fixture
+def console(engine: Engine, clock: ManualClock, browser: Browser) -> Iterator[Console]:
+    """A live service over the test's engine, a catalog and an account, and a browser tab."""
+    engine.create_feature(FEATURE, name="Images", category="media")
+    engine.set_price(FEATURE, {"rule": "flat", "credits": "2"})
+    engine.create_feature("video.generate", name="Videos", category="media")
+    engine.set_price("video.generate", {"rule": "flat", "credits": "10"})
+    engine.create_account(ACCOUNT)
+    _, admin_key = engine.create_key("admin", name="console")
+    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    with live(create_app(engine=engine)) as url:
+        yield Console(url=url, engine=engine, admin_key=admin_key, page=context.new_page())
+    context.close()
+
+
+def test_sign_in_opens_the_features_page(console: Console) -> None:
+    console.sign_in()
+
+    expect(console.page.get_by_role("link", name=FEATURE)).to_be_visible()
+    expect(console.page.get_by_role("link", name="video.generate")).to_be_visible()
+    console.screenshot("features")
+
+
+def test_a_read_key_is_refused_at_sign_in(console: Console) -> None:
+    _, read_key = console.engine.create_key("read", name="reader")
+    console.open("/admin/login")
+
+    console.page.get_by_label("Admin API key").fill(read_key)
+    console.page.get_by_role("button", name="Sign in").click()
+
+    expect(console.page.get_by_role("alert")).to_contain_text("the call needs admin")
+    console.screenshot("sign_in_refused")
+
+
+def test_a_page_that_needs_sign_in_redirects_to_it_when_signed_out(console: Console) -> None:
+    answer = httpx.get(f"{console.url}/admin/accounts", follow_redirects=False)
+
+    console.open("/admin/accounts")
+
+    assert (answer.status_code, answer.headers["location"]) == (303, "/admin/login")
+    assert console.page.url == f"{console.url}/admin/login"
+    console.screenshot("sign_in")
+
+
+def test_a_new_price_is_what_the_quote_answers(console: Console) -> None:
+    console.sign_in()
+    console.page.get_by_role("link", name=FEATURE).click()
+
+    console.page.get_by_label("Credits per call").fill("3.5")
+    console.page.get_by_role("button", name="Set price").click()
+
+    expect(console.page.get_by_role("status")).to_contain_text("price version 2 set")
+    expect(console.page.locator("#prices")).to_contain_text("flat credits=3.5")
+    assert console.engine.quote(FEATURE).amount == Credits.parse("3.5")
+    console.screenshot("feature")
+
+
+def test_a_bad_price_is_shown_on_the_page_and_changes_nothing(console: Console) -> None:
+    console.sign_in()
+    console.open(f"/admin/features/{FEATURE}")
+
+    console.page.get_by_label("Credits per call").fill("lots")
+    console.page.get_by_role("button", name="Set price").click()
+
+    expect(console.page.get_by_role("alert")).to_contain_text("credits")
+    assert console.engine.quote(FEATURE).amount == Credits.parse("2")
+
+
+def test_deactivating_a_feature_stops_its_quotes(console: Console) -> None:
+    console.sign_in()
+    console.open(f"/admin/features/{FEATURE}")
+
+    console.page.get_by_role("button", name="Deactivate").click()
+
+    expect(console.page.get_by_role("status")).to_contain_text("deactivated")
+    assert not console.engine.get_feature(FEATURE).is_active
+
+
+def test_a_grant_appears_in_the_accounts_history(console: Console) -> None:
+    console.sign_in()
+    console.page.get_by_role("link", name="Accounts").click()
+    console.page.get_by_label("Account id").fill(ACCOUNT)
+    console.page.get_by_role("button", name="Open").click()
+
+    console.page.get_by_label("Credits", exact=True).fill("12.5")
+    console.page.get_by_role("button", name="Grant").click()
+
+    expect(console.page.get_by_role("status")).to_contain_text("granted 12.5")
+    expect(console.page.locator("#entries")).to_contain_text("grant")
+    expect(console.page.locator("#balance")).to_have_text("12.5")
+    assert console.engine.balance(ACCOUNT).balance == Credits.parse("12.5")
+    console.screenshot("account")
+
+
+def test_an_adjustment_beyond_the_balance_is_refused_on_the_page(console: Console) -> None:
+    console.sign_in()
+    console.open(f"/admin/accounts/{ACCOUNT}")
+
+    console.page.get_by_label("Credits (signed").fill("-5")
+    console.page.get_by_label("Reason", exact=True).fill("goodwill reversal")
+    console.page.get_by_role("button", name="Adjust").click()
+
+    expect(console.page.get_by_role("alert")).to_be_visible()
+    assert console.engine.balance(ACCOUNT).balance == Credits.parse("0")
+
+
+def test_history_filters_by_kind(console: Console) -> None:
+    console.engine.grant(ACCOUNT, "5")
+    console.engine.adjust(ACCOUNT, "-1", reason="typo", actor="test")
+    console.sign_in()
+    console.open(f"/admin/accounts/{ACCOUNT}")
+
+    console.page.get_by_label("Kind").select_option("adjust")
+    console.page.get_by_role("button", name="Filter").click()
+
+    rows = console.page.locator("#entries tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("adjust")
+
+
+def test_a_revoked_key_is_refused_by_the_api(console: Console) -> None:
+    made, text = console.engine.create_key("write", name="doomed")
+    before = httpx.get(
+        f"{console.url}/v1/accounts/{ACCOUNT}/balance", headers={"Authorization": f"Bearer {text}"}
+    )
+    console.sign_in()
+    console.page.get_by_role("link", name="API keys").click()
+
+    console.page.get_by_role("button", name=f"Revoke key {made.prefix}").click()
+
+    expect(console.page.get_by_role("status")).to_contain_text(f"revoked key {made.prefix}")
+    after = httpx.get(
+        f"{console.url}/v1/accounts/{ACCOUNT}/balance", headers={"Authorization": f"Bearer {text}"}
+    )
+    assert (before.status_code, after.status_code) == (200, 401)
+    console.screenshot("keys")
+
+
+def test_a_new_key_is_shown_once_and_works(console: Console) -> None:
+    console.sign_in()
+    console.open("/admin/keys")
+
+    console.page.get_by_label("Name").fill("worker")
+    console.page.get_by_label("Scope").select_option("read")
+    console.page.get_by_role("button", name="Create key").click()
+
+    text = console.page.get_by_label("API key").input_value()
+    assert console.engine.authenticate(text).name == "worker"
+    console.open("/admin/keys")
+    assert text not in console.page.content()
+
+
+def test_a_post_without_its_csrf_token_answers_403(console: Console) -> None:
+    console.sign_in()
+
+    answer = console.page.request.post(
+        f"{console.url}/admin/accounts/{ACCOUNT}/grants", form={"amount": "100"}
+    )
+
+    assert answer.status == 403
+    assert console.engine.balance(ACCOUNT).balance == Credits.parse("0")
+    console.page.set_content(answer.text())
+    console.screenshot("csrf_refused")
+
+
+def test_a_sign_in_without_its_csrf_token_answers_403(console: Console) -> None:
+    answer = httpx.post(f"{console.url}/admin/login", data={"api_key": console.admin_key})
+
+    assert answer.status_code == 403
+    assert "cg_admin=" not in answer.headers.get("set-cookie", "")
+
+
+def test_sign_out_ends_the_session(console: Console) -> None:
+    console.sign_in()
+
+    console.page.get_by_role("button", name="Sign out").click()
+    console.open("/admin/keys")
+
+    assert console.page.url == f"{console.url}/admin/login"
+
+
+def test_the_session_cookie_is_http_only_and_strict(console: Console) -> None:
+    console.sign_in()
+
+    cookie = next(c for c in console.page.context.cookies() if c["name"] == "cg_admin")
+
+    assert (cookie.get("httpOnly"), cookie.get("sameSite")) == (True, "Strict")
+    assert console.admin_key not in cookie.get("value", "")
+
+
+def test_pages_fit_a_phone_screen(console: Console) -> None:
+    console.sign_in()
+    console.page.set_viewport_size({"width": 375, "height": 740})
+
+    console.open(f"/admin/accounts/{ACCOUNT}")
+
+    overflow = console.page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert overflow is False
+    console.screenshot("account_phone")
