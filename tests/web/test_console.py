@@ -2,7 +2,8 @@
 
 Playwright drives `/usr/bin/chromium` (a downloaded browser build is not used). Without it
 the tests skip with the reason locally and fail when CI=true. Each test leaves a
-screenshot of its main page in docs/screenshots/ at a fixed viewport.
+screenshot of its main page at a fixed viewport: in a temporary directory, or where
+`CREDITGATE_SCREENSHOTS_DIR` says (`docs/screenshots` renews the README's pictures).
 """
 
 import os
@@ -16,10 +17,10 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from creditgate import Credits, Engine, ManualClock
 from creditgate.app import create_app
+from creditgate.settings import Settings
 from tests.servers import live
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 VIEWPORT = {"width": 1024, "height": 720}
 FEATURE = "image.generate"
 ACCOUNT = "user_1"
@@ -47,6 +48,7 @@ class Console:
     engine: Engine
     admin_key: str
     page: Page
+    shots: Path
 
     def open(self, path: str) -> None:
         self.page.goto(f"{self.url}{path}")
@@ -58,12 +60,19 @@ class Console:
         expect(self.page.get_by_role("heading", name="Features")).to_be_visible()
 
     def screenshot(self, name: str) -> None:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=SCREENSHOTS / f"{name}.png")
+        self.shots.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=self.shots / f"{name}.png", full_page=True)
+
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the screenshots go: `CREDITGATE_SCREENSHOTS_DIR`, else a temporary directory."""
+    chosen = os.environ.get("CREDITGATE_SCREENSHOTS_DIR")
+    return Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture
-def console(engine: Engine, clock: ManualClock, browser: Browser) -> Iterator[Console]:
+def console(engine: Engine, clock: ManualClock, browser: Browser, shots: Path) -> Iterator[Console]:
     """A live service over the test's engine, a catalog and an account, and a browser tab."""
     engine.create_feature(FEATURE, name="Images", category="media")
     engine.set_price(FEATURE, {"rule": "flat", "credits": "2"})
@@ -73,7 +82,9 @@ def console(engine: Engine, clock: ManualClock, browser: Browser) -> Iterator[Co
     _, admin_key = engine.create_key("admin", name="console")
     context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
     with live(create_app(engine=engine)) as url:
-        yield Console(url=url, engine=engine, admin_key=admin_key, page=context.new_page())
+        yield Console(
+            url=url, engine=engine, admin_key=admin_key, page=context.new_page(), shots=shots
+        )
     context.close()
 
 
@@ -94,6 +105,23 @@ def test_a_read_key_is_refused_at_sign_in(console: Console) -> None:
 
     expect(console.page.get_by_role("alert")).to_contain_text("the call needs admin")
     console.screenshot("sign_in_refused")
+
+
+def test_failed_sign_ins_from_one_address_are_throttled(console: Console) -> None:
+    settings = Settings(auth_failures_max=3, auth_failures_window_s=3600)
+    page = console.page
+    with live(create_app(settings, engine=console.engine)) as url:
+        page.goto(f"{url}/admin/login")
+        for _ in range(3):
+            page.get_by_label("Admin API key").fill("cg_0000000000_not-a-key-at-all-not-a-key")
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_role("alert")).to_contain_text("API key")
+
+        page.get_by_label("Admin API key").fill(console.admin_key)
+        page.get_by_role("button", name="Sign in").click()
+
+        expect(page.get_by_role("alert")).to_contain_text("retry in")
+        assert page.url == f"{url}/admin/login"
 
 
 def test_a_page_that_needs_sign_in_redirects_to_it_when_signed_out(console: Console) -> None:
@@ -261,3 +289,36 @@ def test_pages_fit_a_phone_screen(console: Console) -> None:
     overflow = console.page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     assert overflow is False
     console.screenshot("account_phone")
+
+
+def test_sign_in_works_from_the_keyboard(console: Console) -> None:
+    console.open("/admin/login")
+
+    console.page.keyboard.type(console.admin_key)
+    console.page.keyboard.press("Enter")
+
+    expect(console.page.get_by_role("heading", name="Features")).to_be_visible()
+
+
+UNLABELLED = """
+[...document.querySelectorAll("input:not([type=hidden]), select")]
+  .filter((field) => field.labels.length === 0)
+  .map((field) => field.outerHTML)
+"""
+
+
+def test_every_field_has_a_label(console: Console) -> None:
+    console.sign_in()
+    unlabelled = {}
+
+    for path in (
+        "/admin/features",
+        f"/admin/features/{FEATURE}",
+        "/admin/accounts",
+        f"/admin/accounts/{ACCOUNT}",
+        "/admin/keys",
+    ):
+        console.open(path)
+        unlabelled[path] = console.page.evaluate(UNLABELLED)
+
+    assert all(fields == [] for fields in unlabelled.values()), unlabelled

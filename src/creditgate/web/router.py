@@ -9,7 +9,7 @@ needs no multipart parser.
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -25,8 +25,10 @@ from creditgate.domain.errors import (
     InsufficientCredits,
     InvalidInput,
     NotFound,
+    RateLimited,
     Unauthenticated,
 )
+from creditgate.domain.guests import Network, client_ip
 from creditgate.domain.keys import ApiKey, Scope
 from creditgate.domain.lots import GRANTABLE_SOURCES
 from creditgate.domain.pricing import rule_data
@@ -101,6 +103,7 @@ def status_of(error: CreditgateError) -> int:
         (NotFound, 404),
         (Conflict, 409),
         (InvalidInput, 422),
+        (RateLimited, 429),
     ):
         if isinstance(error, kind):
             return status
@@ -193,10 +196,17 @@ async def login(request: Request) -> Response:
     except CreditgateError as error:
         return refused(request, error)
     engine = _engine(request)
+    throttle: Throttle = request.app.state.auth_failures
+    address = _address(request)
     try:
-        key = engine.authenticate(fields.get("api_key", "").strip())
+        throttle.check(address)
+        try:
+            key = engine.authenticate(fields.get("api_key", "").strip())
+        except Unauthenticated:
+            throttle.failed(address)
+            raise
         key.require(Scope.ADMIN)
-    except (Unauthenticated, Forbidden) as error:
+    except (Unauthenticated, Forbidden, RateLimited) as error:
         token = secrets.token_urlsafe(32)
         context = {"login_csrf": token, "error": error}
         response = page(request, "login.html", None, context, status=status_of(error))
@@ -222,6 +232,25 @@ async def logout(request: Request, session: Admin) -> Response:
     redirect = RedirectResponse("/admin/login", status_code=303)
     redirect.delete_cookie(COOKIE, path="/admin")
     return redirect
+
+
+class Throttle(Protocol):
+    """The service's guard on failed keys per client address (the API's, shared)."""
+
+    def check(self, address: str) -> None:
+        """Raise RateLimited when the address has no failed attempt left."""
+        ...
+
+    def failed(self, address: str) -> None:
+        """Count one failed attempt from the address."""
+        ...
+
+
+def _address(request: Request) -> str:
+    """The client's address, through the service's trusted proxies as the API reads it."""
+    peer = request.client.host if request.client is not None else ""
+    proxies: tuple[Network, ...] = request.app.state.trusted_proxies
+    return client_ip(peer, request.headers.getlist("x-forwarded-for"), proxies)
 
 
 def _cookie(request: Request, response: Response, name: str, value: str) -> None:
