@@ -48,6 +48,7 @@ bench: setup ## Run the benchmarks (minutes): figures against the hand-written f
 	$(RUN) python bench/scheduler.py
 	$(RUN) python bench/guests.py
 	$(RUN) python bench/alerts.py
+	$(RUN) python bench/analytics.py
 
 ci: check test ## What CI runs
 
