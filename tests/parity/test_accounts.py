@@ -117,7 +117,7 @@ def test_get_account_answers_the_account_when_its_id_is_a_dot_segment(
 
 
 @ON_SQLITE_ONLY
-@pytest.mark.parametrize("account_id", ["org/1", "/", ".", ".."])
+@pytest.mark.parametrize("account_id", ["org/1", "/", "../x"])
 def test_an_account_id_no_path_can_carry_raises_equal_invalid_input(
     faces: Faces, account_id: str
 ) -> None:

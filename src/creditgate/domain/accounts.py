@@ -67,13 +67,12 @@ class Member:
 def check_account_id(value: object, *, field: str = "account_id") -> AccountId:
     """Validate an app-supplied id: non-empty printable text of bounded length.
 
-    An id is one segment of the service's paths (`/v1/accounts/{id}`), so it holds no `/`
-    and is not `.` or `..`: the engine refuses what the wire could not reach, and the id
-    means the same account on every face.
+    An id is one segment of the service's paths (`/v1/accounts/{id}`), so it holds no `/`:
+    the engine refuses what the wire could not reach, and the id means the same account on
+    every face.
 
     Raises:
-        InvalidInput: the id is empty, too long, holds control characters or a `/`, or is
-            a dot segment.
+        InvalidInput: the id is empty, too long, or holds control characters or a `/`.
     """
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(field=field, reason="must be a non-empty string")
@@ -81,8 +80,8 @@ def check_account_id(value: object, *, field: str = "account_id") -> AccountId:
         raise InvalidInput(field=field, reason=f"at most {ACCOUNT_ID_LENGTH_MAX} characters")
     if not value.isprintable() or value != value.strip():
         raise InvalidInput(field=field, reason="must be printable, without surrounding spaces")
-    if "/" in value or value in (".", ".."):
-        raise InvalidInput(field=field, reason="must not hold '/' or be '.' or '..'")
+    if "/" in value:
+        raise InvalidInput(field=field, reason="must not hold '/'")
     return AccountId(value)
 
 
