@@ -262,10 +262,19 @@ def service(
 
 
 def _charge_all(service: Service, account_id: str, count: int) -> list[httpx.Response]:
+    """Send the charges at once, each on a connection of its own.
+
+    A new connection per charge lets the kernel hand each to whichever worker accepts
+    first: kept-alive connections can all land on the worker that started first, and the
+    race would then run inside one process.
+    """
+    close = {"Connection": "close"}
     with service.client() as client, ThreadPoolExecutor(CONCURRENCY) as pool:
         return list(
             pool.map(
-                lambda _: client.post(f"/v1/accounts/{account_id}/charge", json={"amount": "1"}),
+                lambda _: client.post(
+                    f"/v1/accounts/{account_id}/charge", json={"amount": "1"}, headers=close
+                ),
                 range(count),
             )
         )
