@@ -33,6 +33,7 @@ from common import (
     Backend,
     Rate,
     account_name,
+    analyze,
     backends,
     engine_worker,
     footer,
@@ -115,7 +116,7 @@ def seed(backend: Backend, url: str, total_entries: int) -> Ledger:
     with db.write() as conn:
         _add_moves_and_figures(conn, per_account)
     setup.close()
-    _analyze(backend, url)
+    analyze(backend, url)
     engine = open_engine(url)
     return Ledger(engine, url, ACCOUNTS * (per_account + 1), time.perf_counter() - started)
 
@@ -184,20 +185,6 @@ def _add_moves_and_figures(conn: Connection, per_account: int) -> None:
             balance=accounts.c.balance - taken, seq=accounts.c.seq + per_account
         )
     )
-
-
-def _analyze(backend: Backend, url: str) -> None:
-    """Refresh planner statistics (as autovacuum would have for a ledger grown over time) and
-    checkpoint, so the bulk load's writes do not compete with the measured commits."""
-    engine = open_engine(url, sync=SqliteSync.NORMAL)
-    if backend == "postgresql":
-        with engine.db.engine.connect() as conn:
-            auto = conn.execution_options(isolation_level="AUTOCOMMIT")
-            auto.execute(text("ANALYZE"))
-            auto.execute(text("CHECKPOINT"))
-    else:
-        _sqlite_autocommit(engine, "ANALYZE", "PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.close()
 
 
 def _sqlite_autocommit(engine: Engine, *statements: str) -> list[Any]:
