@@ -1,91 +1,13 @@
-"""The admin console in a real browser: Debian's chromium against a live service.
-
-Playwright drives `/usr/bin/chromium` (a downloaded browser build is not used). Without it
-the tests skip with the reason locally and fail when CI=true. Each test leaves a
-screenshot of its main page at a fixed viewport: in a temporary directory, or where
-`CREDITGATE_SCREENSHOTS_DIR` says (`docs/screenshots` renews the README's pictures).
-"""
-
-import os
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+"""The admin console's sign-in, features, accounts and keys, in a real browser."""
 
 import httpx
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import expect
 
-from creditgate import Credits, Engine, ManualClock
+from creditgate import Credits
 from creditgate.app import create_app
 from creditgate.settings import Settings
 from tests.servers import live
-
-CHROMIUM = Path("/usr/bin/chromium")
-VIEWPORT = {"width": 1024, "height": 720}
-FEATURE = "image.generate"
-ACCOUNT = "user_1"
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """Debian's chromium, headless, for the whole session."""
-    if not CHROMIUM.exists():
-        reason = (
-            f"the console tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
-        )
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM))
-        yield launched
-        launched.close()
-
-
-@dataclass(frozen=True)
-class Console:
-    url: str
-    engine: Engine
-    admin_key: str
-    page: Page
-    shots: Path
-
-    def open(self, path: str) -> None:
-        self.page.goto(f"{self.url}{path}")
-
-    def sign_in(self) -> None:
-        self.open("/admin/login")
-        self.page.get_by_label("Admin API key").fill(self.admin_key)
-        self.page.get_by_role("button", name="Sign in").click()
-        expect(self.page.get_by_role("heading", name="Features")).to_be_visible()
-
-    def screenshot(self, name: str) -> None:
-        self.shots.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=self.shots / f"{name}.png", full_page=True)
-
-
-@pytest.fixture(scope="session")
-def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the screenshots go: `CREDITGATE_SCREENSHOTS_DIR`, else a temporary directory."""
-    chosen = os.environ.get("CREDITGATE_SCREENSHOTS_DIR")
-    return Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
-
-
-@pytest.fixture
-def console(engine: Engine, clock: ManualClock, browser: Browser, shots: Path) -> Iterator[Console]:
-    """A live service over the test's engine, a catalog and an account, and a browser tab."""
-    engine.create_feature(FEATURE, name="Images", category="media")
-    engine.set_price(FEATURE, {"rule": "flat", "credits": "2"})
-    engine.create_feature("video.generate", name="Videos", category="media")
-    engine.set_price("video.generate", {"rule": "flat", "credits": "10"})
-    engine.create_account(ACCOUNT)
-    _, admin_key = engine.create_key("admin", name="console")
-    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-    with live(create_app(engine=engine)) as url:
-        yield Console(
-            url=url, engine=engine, admin_key=admin_key, page=context.new_page(), shots=shots
-        )
-    context.close()
+from tests.web.browsing import ACCOUNT, FEATURE, Console
 
 
 def test_sign_in_opens_the_features_page(console: Console) -> None:
@@ -293,18 +215,12 @@ def test_pages_fit_a_phone_screen(console: Console) -> None:
 
 def test_sign_in_works_from_the_keyboard(console: Console) -> None:
     console.open("/admin/login")
+    expect(console.page.get_by_label("Admin API key")).to_be_focused()
 
     console.page.keyboard.type(console.admin_key)
     console.page.keyboard.press("Enter")
 
     expect(console.page.get_by_role("heading", name="Features")).to_be_visible()
-
-
-UNLABELLED = """
-[...document.querySelectorAll("input:not([type=hidden]), select")]
-  .filter((field) => field.labels.length === 0)
-  .map((field) => field.outerHTML)
-"""
 
 
 def test_every_field_has_a_label(console: Console) -> None:
@@ -318,7 +234,6 @@ def test_every_field_has_a_label(console: Console) -> None:
         f"/admin/accounts/{ACCOUNT}",
         "/admin/keys",
     ):
-        console.open(path)
-        unlabelled[path] = console.page.evaluate(UNLABELLED)
+        unlabelled[path] = console.unlabelled(path)
 
     assert all(fields == [] for fields in unlabelled.values()), unlabelled

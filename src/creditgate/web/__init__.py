@@ -11,6 +11,27 @@ Boundaries: imports the engine and the domain, never storage; its routes stay ou
 OpenAPI document.
 """
 
-from creditgate.web.router import install
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from creditgate.web import accounts, features, keys, signin
+from creditgate.web.console import HERE, SignedOut, router
+from creditgate.web.sessions import Sessions
 
 __all__ = ["install"]
+
+PAGES = (signin, features, accounts, keys)
+"""The modules whose routes `router` holds, imported here so that they register."""
+
+
+def install(app: FastAPI) -> None:
+    """Serve the console at /admin on `app`, with this worker's session store."""
+    app.state.admin_sessions = Sessions()
+    app.include_router(router)
+    app.mount("/admin/static", StaticFiles(directory=HERE / "static"), name="admin-static")
+
+    async def signed_out(request: Request, _: Exception) -> Response:
+        return RedirectResponse("/admin/login", status_code=303)
+
+    app.add_exception_handler(SignedOut, signed_out)
