@@ -65,6 +65,7 @@ from creditgate.domain.errors import (
     ReferralsOff,
     SignatureInvalid,
     SubscriptionNotFound,
+    TokenExpired,
     Unauthenticated,
     Unavailable,
     WebhookDeliveryNotFound,
@@ -73,7 +74,7 @@ from creditgate.domain.errors import (
 from creditgate.domain.events import EventResult, Provider, ProviderEvent
 from creditgate.domain.guests import GuestAllowance, GuestQuota, GuestSession
 from creditgate.domain.holds import Hold, HoldStatus
-from creditgate.domain.lots import LotSource
+from creditgate.domain.lots import Lot, LotSource
 from creditgate.domain.packs import Pack, PackSpec, Purchase, PurchaseKind, PurchaseStatus
 from creditgate.domain.plans import Cycle, Interval, Plan, PlanSpec, Rollover, Subscription
 from creditgate.domain.pricing import (
@@ -119,6 +120,7 @@ from creditgate.domain.webhooks import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from creditgate.domain.widgets import CostOption, Costs, CostState, WidgetBalance, WidgetToken
 from creditgate.engine import Engine
 from creditgate.engine.clock import Clock, ManualClock, SystemClock
 from creditgate.holding import HeldWork
@@ -144,6 +146,9 @@ __all__ = [
     "Client",
     "Clock",
     "Conflict",
+    "CostOption",
+    "CostState",
+    "Costs",
     "CreditgateError",
     "Credits",
     "Cycle",
@@ -182,6 +187,7 @@ __all__ = [
     "KeyNotFound",
     "Ledger",
     "Lifetime",
+    "Lot",
     "LotMove",
     "LotSource",
     "ManualClock",
@@ -245,6 +251,7 @@ __all__ = [
     "Tier",
     "Tiered",
     "TokenCounts",
+    "TokenExpired",
     "Tokens",
     "TransferReceipt",
     "Unauthenticated",
@@ -258,4 +265,6 @@ __all__ = [
     "WebhookEndpointNotFound",
     "WebhookEvent",
     "WelcomeUsage",
+    "WidgetBalance",
+    "WidgetToken",
 ]

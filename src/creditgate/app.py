@@ -15,6 +15,7 @@ from creditgate import __version__, web
 from creditgate.domain.guests import parse_trusted_proxies
 from creditgate.engine import Engine
 from creditgate.http import problems
+from creditgate.http.cors import WidgetCors
 from creditgate.http.deps import FailureGuard, KeyLimiter
 from creditgate.http.observability import Observed, configure_logging
 from creditgate.http.routes import (
@@ -32,6 +33,7 @@ from creditgate.http.routes import (
     usage,
     webhook_endpoints,
     webhooks,
+    widgets,
 )
 from creditgate.integrations.redis_quota import RedisCounter
 from creditgate.integrations.stripe_gateway import StripeGateway
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             {"name": "usage", "description": "Usage events for analytics"},
             {"name": "analytics", "description": "Usage analytics over a range, JSON or CSV"},
             {"name": "operations", "description": "Health, metrics, expiry and verify"},
+            {"name": "widgets", "description": "Drop-in widgets: their tokens and their reads"},
         ],
     )
     app.state.engine = served
@@ -129,9 +132,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         operations,
         webhooks,
         webhook_endpoints,
+        widgets,
     ):
         app.include_router(module.router)
+    app.include_router(widgets.script_router)
     web.install(app)
+    if config.widget_origins:
+        app.add_middleware(WidgetCors, origins=config.widget_origins)
     app.add_middleware(Observed, body_bytes_max=config.body_bytes_max)
     return app
 

@@ -36,10 +36,10 @@ from creditgate.domain.analytics import (
 from creditgate.domain.catalog import Catalog, Change
 from creditgate.domain.entries import Entry, EntryKind
 from creditgate.domain.guests import GuestAllowance, GuestQuota, GuestSession
-from creditgate.domain.holds import Hold
+from creditgate.domain.holds import Hold, HoldStatus
 from creditgate.domain.ids import EntryId, HoldId
 from creditgate.domain.limits import PAGE_SIZE_DEFAULT, TOP_ACCOUNTS_DEFAULT
-from creditgate.domain.lots import LotSource
+from creditgate.domain.lots import Lot, LotSource
 from creditgate.domain.packs import Pack, Purchase
 from creditgate.domain.plans import Cycle, Interval, Plan, Rollover, Subscription
 from creditgate.domain.pricing import Feature, Price, Quantity, Quote, Rule
@@ -60,6 +60,7 @@ from creditgate.domain.results import (
 from creditgate.domain.topups import AutoTopUp
 from creditgate.domain.usage import Outcome, UsageEvent, UsageTotal
 from creditgate.domain.webhooks import ALL_EVENTS, EventType, WebhookDelivery, WebhookEndpoint
+from creditgate.domain.widgets import TOKEN_TTL_S_DEFAULT, WidgetToken
 from creditgate.holding import HeldWork
 
 __all__ = ["Ledger"]
@@ -292,6 +293,21 @@ class Ledger(Protocol):
 
     def lifetime(self, account_id: str) -> Lifetime:
         """Lifetime figures: granted by source, spent, refunded, expired, adjusted, moved."""
+        ...
+
+    def lots(self, account_id: str, *, include_spent: bool = False) -> tuple[Lot, ...]:
+        """The account's lots with credits left (or all, `include_spent`), in burn order."""
+        ...
+
+    def holds(
+        self,
+        account_id: str,
+        *,
+        status: HoldStatus | str | None = None,
+        limit: int = PAGE_SIZE_DEFAULT,
+        cursor: str | None = None,
+    ) -> Page[Hold]:
+        """The account's holds newest first, or those of one status, each as of now."""
         ...
 
     # The catalog
@@ -764,6 +780,28 @@ class Ledger(Protocol):
 
     def referrals(self, account_id: str) -> tuple[Referral, ...]:
         """The referrals an account made (as the referrer), oldest first, with their state."""
+        ...
+
+    # Widgets
+
+    def mint_widget_token(
+        self,
+        account_id: str | None = None,
+        *,
+        ttl_s: int = TOKEN_TTL_S_DEFAULT,
+        success_url: str | None = None,
+        cancel_url: str | None = None,
+    ) -> WidgetToken:
+        """A short-lived token for one account's widgets (None: a guest's), for the page.
+
+        The widgets read that account with it and nothing else; with `success_url` and
+        `cancel_url` they may start a checkout that returns there. Never send an API key
+        to a browser: mint one of these per page instead.
+        """
+        ...
+
+    def rotate_widget_keys(self) -> int:
+        """Retire the keys that sign widget tokens: every token so far stops working."""
         ...
 
     # Operations

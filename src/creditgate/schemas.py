@@ -8,6 +8,7 @@ Requests accept an amount as a decimal string or a whole number of credits, neve
 """
 
 from datetime import date, datetime
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
@@ -21,8 +22,9 @@ from pydantic import (
     WithJsonSchema,
     computed_field,
 )
+from pydantic_core import PydanticCustomError
 
-from creditgate.domain.accounts import Account, CapPeriod, Member, OwnerKind
+from creditgate.domain.accounts import Account, CapPeriod, Member, OwnerKind, check_account_id
 from creditgate.domain.alerts import AlertLevel, BalanceAlert
 from creditgate.domain.amounts import Credits
 from creditgate.domain.analytics import (
@@ -50,7 +52,7 @@ from creditgate.domain.guests import (
 )
 from creditgate.domain.holds import Hold, HoldStatus
 from creditgate.domain.limits import HOLD_TTL_MAX
-from creditgate.domain.lots import LotSource
+from creditgate.domain.lots import Lot, LotSource
 from creditgate.domain.packs import (
     Pack,
     Purchase,
@@ -78,6 +80,7 @@ from creditgate.domain.pricing import (
     Tiered,
     TokenCounts,
     Tokens,
+    check_quantity,
     parse_price,
     parse_rule,
     price_data,
@@ -115,10 +118,38 @@ from creditgate.domain.webhooks import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from creditgate.domain.widgets import (
+    TOKEN_TTL_S_DEFAULT,
+    CostOption,
+    Costs,
+    CostState,
+    WidgetBalance,
+    WidgetToken,
+)
 
 _TTL_S_MAX = int(HOLD_TTL_MAX.total_seconds())
 
 _AMOUNT_PATTERN = r"^-?[0-9]{1,16}(\.[0-9]{1,3})?$"
+
+
+def judged_by(check: Callable[[object], object]) -> BeforeValidator:
+    """Judge a request field by the engine's own check, so the wire refuses it alike.
+
+    The service answers a bad body before the engine sees it; running the domain's check
+    here makes that answer the engine's: its reason, and its field (`quantity.input`),
+    which the problem handler reads from the error's context. A value the check accepts
+    goes on unchanged to the field's own type.
+    """
+
+    def judge(value: object) -> object:
+        try:
+            check(value)
+        except InvalidInput as error:
+            context = {"reason": error.reason, "field": error.field}
+            raise PydanticCustomError(InvalidInput.code, "{reason}", context) from None
+        return value
+
+    return BeforeValidator(judge)
 
 
 def _read_credits(value: object) -> Credits:
@@ -234,7 +265,7 @@ def _from_text(enum: type[OwnerKind] | type[LotSource]) -> BeforeValidator:
                 return enum(value)
             except ValueError:
                 allowed = ", ".join(member.value for member in enum)
-                raise ValueError(f"one of {allowed}") from None
+                raise ValueError(f"one of: {allowed}") from None
         return value
 
     return BeforeValidator(read)
@@ -285,6 +316,10 @@ WireQuantity = Annotated[
     StrictInt | TokenCountsWire,
     Field(description="A whole number (seconds, images) or token counts by kind.", examples=[40]),
 ]
+
+
+QuantityIn = Annotated[WireQuantity, judged_by(check_quantity)]
+"""A quantity in a request, refused in the engine's words (`quantity.output`: …)."""
 
 
 def engine_quantity(value: int | TokenCountsWire | None) -> int | TokenCounts | None:
@@ -401,6 +436,32 @@ class HoldOut(Out):
     model: str | None = None
     quantity: WireQuantity | None = None
     price_id: int | None = None
+
+
+class HoldPage(Out):
+    """One page of an account's holds, newest first; pass `next_cursor` back for the next."""
+
+    domain = Page
+    items: tuple[HoldOut, ...]
+    next_cursor: str | None
+
+
+class LotOut(Out):
+    """One grant of credits: what is left of it, and where it stands in the burn order.
+
+    `remaining` includes `held`, the part pinned by pending holds.
+    """
+
+    domain = Lot
+    id: int
+    source: LotSource
+    amount: WireCredits
+    remaining: WireCredits
+    held: WireCredits
+    priority: int
+    expires_at: datetime | None
+    created_at: datetime
+    metadata: dict[str, Any]
 
 
 class QuoteOut(Out):
@@ -920,7 +981,9 @@ class AccountIn(In):
         json_schema_extra={"examples": [{"account_id": "user_1", "owner_kind": "user"}]},
     )
 
-    account_id: str = Field(min_length=1, max_length=200, examples=["user_1"])
+    account_id: Annotated[str, judged_by(check_account_id)] = Field(
+        min_length=1, max_length=200, examples=["user_1"]
+    )
     owner_kind: WireOwnerKind = OwnerKind.USER
     floor: WireCredits = Credits(0)
     is_unlimited: bool = False
@@ -1701,3 +1764,83 @@ class WelcomeUsageOut(Out):
         """The share of the welcome credits spent: spent / granted (0 when none)."""
         found: float = self.to_domain().spent_share
         return found
+
+
+class WidgetTokenIn(In):
+    """Mint a widget token for one account (or, without `account_id`, for a guest)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "account_id": "user_123",
+                    "ttl_s": 900,
+                    "success_url": "https://app.example/credits?paid=1",
+                    "cancel_url": "https://app.example/credits",
+                }
+            ]
+        },
+    )
+
+    account_id: str | None = Field(default=None, examples=["user_123"])
+    ttl_s: StrictInt = Field(default=TOKEN_TTL_S_DEFAULT, examples=[900])
+    success_url: str | None = Field(default=None, max_length=2048)
+    cancel_url: str | None = Field(default=None, max_length=2048)
+
+
+class WidgetTokenOut(Out):
+    """A token for the page: put it in the widgets' `token` attribute, never an API key."""
+
+    domain = WidgetToken
+    token: str = Field(examples=["cgw.1.eyJhIjoidXNlcl8xMjMiLCJ4IjoxNzk1MDAwMDAwfQ.…"])
+    account_id: str | None
+    expires_at: datetime
+
+
+class WidgetBalanceOut(Out):
+    """The token's account: its figures and its level against the low-balance line."""
+
+    domain = WidgetBalance
+    account_id: str
+    balance: WireCredits
+    held: WireCredits
+    available: WireCredits
+    low_line: WireCredits | None
+    level: AlertLevel
+
+
+class CostOptionOut(Out):
+    """One model's price for the call, and whether the person can pay it."""
+
+    domain = CostOption
+    model: str | None
+    amount: WireCredits
+    state: CostState
+
+
+class CostsOut(Out):
+    """A feature's cost per model for the token's account (or guest)."""
+
+    domain = Costs
+    feature: str = Field(examples=["image.generate"])
+    account_id: str | None
+    spendable: WireCredits | None
+    options: tuple[CostOptionOut, ...]
+
+
+class WidgetKeysRotatedOut(BaseModel):
+    """How many signing keys were retired: every token they signed now answers 401."""
+
+    retired: int
+
+
+class WidgetCheckoutIn(In):
+    """Start a checkout of a pack for the token's account."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, json_schema_extra={"examples": [{"pack": "creator"}]}
+    )
+
+    pack: str = Field(examples=["creator"])

@@ -1,5 +1,6 @@
 """Settings, read once from `CREDITGATE_*` environment variables."""
 
+import re
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
@@ -67,6 +68,25 @@ class Settings(BaseSettings):
     """Outbox events delivered to every endpoint are pruned after this long."""
     webhook_timeout_s: float = Field(default=10.0, gt=0, le=30)
     """How long one delivery attempt may take before it counts as failed."""
+
+    widget_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    """Origins (`https://app.example`, comma-separated) whose pages may call the widget
+    routes from the browser (CORS). Empty: only pages served from the service's own origin.
+    `*` lets any page call them: safe for the tokens, which no cookie carries, but it lets
+    any site show a stolen token's figures."""
+
+    @field_validator("widget_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        """Comma-separated text from the environment; each `*` or `scheme://host[:port]`."""
+        entries = value.split(",") if isinstance(value, str) else value
+        if not isinstance(entries, list | tuple):
+            return value
+        texts = tuple(str(entry).strip().rstrip("/") for entry in entries if str(entry).strip())
+        for text in texts:
+            if text != "*" and not re.fullmatch(r"https?://[A-Za-z0-9.\[\]:-]+", text):
+                raise ValueError(f"{text!r} is not an origin such as https://app.example")
+        return texts
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

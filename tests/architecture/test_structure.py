@@ -58,6 +58,7 @@ def test_public_names_are_sorted_and_importable() -> None:
 def test_domain_imports_only_the_standard_library_and_itself() -> None:
     allowed_roots = {
         "creditgate",
+        "base64",
         "calendar",
         "collections",
         "dataclasses",

@@ -324,6 +324,10 @@ ACCOUNT_ROUTES = (
           missing="account_not_found", errors=frozenset({404})),
     Route("GET", "/v1/accounts/{account_id}/entries", Scope.READ, reaches="account",
           missing="account_not_found", errors=frozenset({404})),
+    Route("GET", "/v1/accounts/{account_id}/lots", Scope.READ, reaches="account",
+          missing="account_not_found", errors=frozenset({404})),
+    Route("GET", "/v1/accounts/{account_id}/holds", Scope.READ, reaches="account",
+          missing="account_not_found", errors=frozenset({404})),
     Route("POST", "/v1/accounts/{account_id}/check", Scope.READ,
           lambda ids: {"feature": FEATURE}, reaches="account", missing="account_not_found",
           errors=frozenset({404})),
@@ -559,6 +563,14 @@ WEBHOOK_ENDPOINT_ROUTES = (
 )
 # fmt: on
 
+# fmt: off
+WIDGET_ROUTES = (
+    Route("POST", "/v1/widget-tokens", Scope.WRITE, lambda ids: {"account_id": ids.account_id},
+          reaches="account", missing="account_not_found", errors=frozenset({404})),
+    Route("POST", "/v1/widget-keys/rotate", Scope.ADMIN),
+)
+# fmt: on
+
 OPERATION_ROUTES = (
     Route("POST", "/v1/expire", Scope.ADMIN),
     Route("GET", "/v1/verify", Scope.ADMIN),
@@ -596,12 +608,22 @@ ROUTES = (
     + ALERT_ROUTES
     + WEBHOOK_ENDPOINT_ROUTES
     + ANALYTICS_ROUTES
+    + WIDGET_ROUTES
     + OPERATION_ROUTES
 )
 """Every route under /v1 that a key calls (the providers' webhooks prove themselves by
 signature instead: `SIGNED_ROUTES`)."""
 
 SIGNED_ROUTES = ("POST /v1/webhooks/stripe", "POST /v1/webhooks/clerk")
+
+TOKEN_ROUTES = (
+    "GET /v1/widget/balance",
+    "GET /v1/widget/costs",
+    "GET /v1/widget/packs",
+    "POST /v1/widget/checkout",
+)
+"""The widgets' routes: called from a browser with a widget token, never an API key
+(tests/http/test_widgets.py)."""
 
 BY_ID = {route.id: route for route in ROUTES}
 

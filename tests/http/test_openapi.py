@@ -8,6 +8,7 @@ from creditgate.app import create_app
 from tests.http.fixtures import (
     ROUTES,
     SIGNED_ROUTES,
+    TOKEN_ROUTES,
     Route,
     Service,
     route_ids,
@@ -47,7 +48,7 @@ def test_document_lists_exactly_the_routes_under_v1(document: dict[str, Any]) ->
         for method in operations
     }
 
-    assert listed == {r.id for r in ROUTES} | set(SIGNED_ROUTES)
+    assert listed == {r.id for r in ROUTES} | set(SIGNED_ROUTES) | set(TOKEN_ROUTES)
 
 
 @pytest.mark.parametrize("target", ROUTES, ids=route_ids(ROUTES))

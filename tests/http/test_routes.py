@@ -14,6 +14,7 @@ from creditgate.app import create_app
 from tests.http.fixtures import (  # noqa: F401
     ROUTES,
     SIGNED_ROUTES,
+    TOKEN_ROUTES,
     Service,
     service_fixture,
 )
@@ -30,6 +31,10 @@ COVERAGE = {
         "test_accounts::test_lifetime_answers_the_engines_figures",
     "GET /v1/accounts/{account_id}/entries":
         "test_accounts::test_history_answers_the_entries_newest_first",
+    "GET /v1/accounts/{account_id}/lots":
+        "test_account_reads::test_lots_answers_the_engines_lots_in_burn_order",
+    "GET /v1/accounts/{account_id}/holds":
+        "test_account_reads::test_holds_answers_the_engines_holds_newest_first",
     "POST /v1/accounts/{account_id}/check":
         "test_accounts::test_check_answers_whether_the_account_can_pay",
     "GET /v1/accounts/{account_id}/members":
@@ -168,6 +173,16 @@ COVERAGE = {
         "test_analytics::test_welcome_usage_answers_the_engines_figure",
     "POST /v1/expire": "test_operations::test_expire_writes_the_entries_of_holds_past_their_ttl",
     "GET /v1/verify": "test_operations::test_verify_answers_a_clean_report_of_every_account",
+    "POST /v1/widget-tokens":
+        "test_widgets::test_a_minted_token_reads_its_account_and_expires",
+    "POST /v1/widget-keys/rotate":
+        "test_widgets::test_rotating_the_keys_refuses_every_token_so_far",
+    "GET /v1/widget/balance": "test_widgets::test_balance_answers_the_figures_and_the_low_level",
+    "GET /v1/widget/costs": "test_widgets::test_costs_answer_each_models_state_for_the_account",
+    "GET /v1/widget/packs": "test_widgets::test_packs_answers_what_is_for_sale_without_free_packs",
+    "POST /v1/widget/checkout":
+        "test_widgets::test_checkout_opens_a_session_that_returns_to_the_tokens_urls",
+    "GET /widgets.js": "test_widgets::test_the_script_is_served_as_javascript",
     "GET /healthz": "test_observability::test_healthz_answers_ok_without_a_key",
     "GET /readyz": "test_observability::test_readyz_answers_ready_when_the_schema_is_at_head",
     "GET /metrics": "test_observability::test_metrics_are_served_as_prometheus_text",
@@ -207,7 +222,7 @@ def test_every_served_route_has_a_covering_test(service: Service) -> None:
 def test_every_route_under_v1_is_in_the_route_table(service: Service) -> None:
     routes = {r for r in served(service) if r.split(" ", 1)[1].startswith("/v1/")}
 
-    assert routes == {r.id for r in ROUTES} | set(SIGNED_ROUTES)
+    assert routes == {r.id for r in ROUTES} | set(SIGNED_ROUTES) | set(TOKEN_ROUTES)
 
 
 def test_every_covering_test_exists_and_calls_its_route() -> None:

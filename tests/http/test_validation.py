@@ -96,6 +96,7 @@ WRONG_TYPES = [
     ("PATCH /v1/webhook-endpoints/{endpoint_id}", "is_enabled", "yes"),
     ("POST /v1/guests/consume", "session_id", 5),
     ("POST /v1/guests/link", "account_id", 5),
+    ("POST /v1/widget-tokens", "ttl_s", "900"),
 ]
 """One field of each body given a value of the wrong JSON type."""
 
@@ -108,6 +109,10 @@ BAD_QUERIES = [
     ("GET /v1/accounts/{account_id}/entries", {"limit": "0"}, "limit"),
     ("GET /v1/accounts/{account_id}/entries", {"kinds": "gift"}, "kinds.0"),
     ("GET /v1/accounts/{account_id}/entries", {"cursor": "garbage"}, "cursor"),
+    ("GET /v1/accounts/{account_id}/lots", {"include_spent": "perhaps"}, "include_spent"),
+    ("GET /v1/accounts/{account_id}/holds", {"status": "won"}, "status"),
+    ("GET /v1/accounts/{account_id}/holds", {"limit": "0"}, "limit"),
+    ("GET /v1/accounts/{account_id}/holds", {"cursor": "garbage"}, "cursor"),
     ("GET /v1/features/{feature}/prices", {"at": "noon"}, "at"),
     ("GET /v1/usage", {"limit": "501"}, "limit"),
     ("GET /v1/usage", {"outcome": "won"}, "outcome"),

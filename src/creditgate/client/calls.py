@@ -51,10 +51,10 @@ from creditgate.domain.guests import (
     check_session_id,
     network_of,
 )
-from creditgate.domain.holds import Hold, check_ttl
+from creditgate.domain.holds import Hold, HoldStatus, check_ttl
 from creditgate.domain.ids import EntryId, HoldId
 from creditgate.domain.inputs import check_instant, check_key, check_metadata
-from creditgate.domain.lots import LotSource
+from creditgate.domain.lots import Lot, LotSource
 from creditgate.domain.packs import Pack, Purchase, check_pack_key
 from creditgate.domain.plans import Plan, Subscription, check_plan_key
 from creditgate.domain.pricing import (
@@ -93,6 +93,7 @@ from creditgate.domain.webhooks import (
     check_event_types,
     check_url,
 )
+from creditgate.domain.widgets import WidgetToken, check_return_url, check_ttl_s
 from creditgate.schemas import (
     AccountOut,
     AccountSpendOut,
@@ -114,7 +115,9 @@ from creditgate.schemas import (
     GuestQuotaOut,
     GuestSessionOut,
     HoldOut,
+    HoldPage,
     LifetimeOut,
+    LotOut,
     MemberOut,
     ModelGenerationsOut,
     ModelLatencyOut,
@@ -144,6 +147,8 @@ from creditgate.schemas import (
     WebhookEndpointOut,
     WebhookSecretOut,
     WelcomeUsageOut,
+    WidgetKeysRotatedOut,
+    WidgetTokenOut,
 )
 
 R = TypeVar("R")
@@ -704,6 +709,34 @@ def balance_at(account_id: str, at: datetime) -> Call[Credits]:
         path=f"/v1/accounts/{_account(account_id)}/balance_at",
         query=_query(at=_instant(at, "at")),
         read=_balance_at,
+    )
+
+
+def lots(account_id: str, *, include_spent: bool) -> Call[tuple[Lot, ...]]:
+    """`GET /v1/accounts/{account_id}/lots`.
+
+    Raises:
+        InvalidInput: `include_spent` is not a boolean (the wire would read "1" as true).
+    """
+    if type(include_spent) is not bool:
+        raise InvalidInput(field="include_spent", reason="must be true or false")
+    return Call(
+        method="GET",
+        path=f"/v1/accounts/{_account(account_id)}/lots",
+        query=_query(include_spent=include_spent or None),
+        read=_many(LotOut, Lot),
+    )
+
+
+def holds(
+    account_id: str, *, status: HoldStatus | str | None, limit: int, cursor: str | None
+) -> Call[Page[Hold]]:
+    """`GET /v1/accounts/{account_id}/holds`."""
+    return Call(
+        method="GET",
+        path=f"/v1/accounts/{_account(account_id)}/holds",
+        query=_query(status=status, limit=limit, cursor=cursor),
+        read=_one(HoldPage, Page),
     )
 
 
@@ -1572,3 +1605,34 @@ def link_guest(session_id: str, account_id: str) -> Call[GuestSession]:
         },
         read=_one(GuestSessionOut, GuestSession),
     )
+
+
+def mint_widget_token(
+    account_id: str | None,
+    *,
+    ttl_s: int,
+    success_url: str | None,
+    cancel_url: str | None,
+) -> Call[WidgetToken]:
+    """`POST /v1/widget-tokens`: each call mints another token, so it is not repeated."""
+    return Call(
+        method="POST",
+        path="/v1/widget-tokens",
+        body={
+            "account_id": None if account_id is None else check_account_id(account_id),
+            "ttl_s": check_ttl_s(ttl_s),
+            "success_url": check_return_url(success_url, field="success_url"),
+            "cancel_url": check_return_url(cancel_url, field="cancel_url"),
+        },
+        read=_one(WidgetTokenOut, WidgetToken),
+    )
+
+
+def rotate_widget_keys() -> Call[int]:
+    """`POST /v1/widget-keys/rotate`: a second rotation retires the key the first made."""
+
+    def read(data: object) -> int:
+        retired: int = WidgetKeysRotatedOut.model_validate(data).retired
+        return retired
+
+    return Call(method="POST", path="/v1/widget-keys/rotate", read=read, is_repeatable=False)

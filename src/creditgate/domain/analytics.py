@@ -13,8 +13,8 @@ checks of a request for them, and the definitions that are not a plain sum:
   **failure rate** is failed / generations.
 - **latency** counts events that succeeded and recorded a `latency_ms`. The average is
   their total over their count; **p95 is the nearest rank**: sorted ascending, the value
-  at rank ceil(95 n / 100) (1-based), so it is always a latency that was measured, and
-  both databases compute it alike (`nearest_rank`).
+  at rank ceil(95 n / 100) (1-based), so it is always a latency that was measured
+  (`nearest_rank`; PostgreSQL's `percentile_disc(0.95)` picks the same rank).
 - **welcome credits used**: of the welcome lots granted in the range, `unused` is what
   they still hold and may be spent (not past their expiry), `expired` is what left them
   by expiry (their expire entries, and the remainder of a lot past its expiry whose
@@ -80,7 +80,8 @@ def check_top(limit: object) -> int:
 def nearest_rank(count: int, percent: int) -> int:
     """The 1-based rank of the `percent` percentile of `count` sorted values: ceil(p n / 100).
 
-    The storage layer computes the same rank in SQL as `(percent * n + 99) / 100`.
+    The storage layer computes the same rank in SQL: as `(percent * n + 99) / 100` on
+    SQLite, and by `percentile_disc` on PostgreSQL, which takes rank ceil(p n / 100) too.
     """
     assert count >= 1
     assert 0 < percent <= 100

@@ -27,6 +27,7 @@ lives here: the service maps classes to statuses in one table. A failed call cha
     ├── RateLimited             rate_limited           limit_per_s, retry_after_s
     ├── GuestQuotaExceeded      guest_quota_exceeded   limit, retry_after_s, reset_at
     ├── Unauthenticated         unauthenticated
+    │   └── TokenExpired        token_expired
     ├── Forbidden               forbidden
     │   ├── AccountFrozen       account_frozen         account_id
     │   └── GuestsNotAllowed    guests_not_allowed     feature
@@ -443,6 +444,17 @@ class Unauthenticated(CreditgateError):
 
     code = "unauthenticated"
     title = "Unauthenticated"
+
+
+class TokenExpired(Unauthenticated):
+    """A widget token that was valid has expired: the page should mint a new one.
+
+    Told apart from a forged token so that the service does not count it as a failed
+    attempt, and so that a widget knows to ask its page for a fresh token.
+    """
+
+    code = "token_expired"
+    title = "Token expired"
 
 
 class Forbidden(CreditgateError):

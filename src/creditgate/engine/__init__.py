@@ -62,6 +62,7 @@ from creditgate.domain.results import (
     VerifyReport,
 )
 from creditgate.engine import accounts, charges, grants, history, holds, refunds, transfers
+from creditgate.engine.account_reads import AccountReads
 from creditgate.engine.alert_verbs import AlertVerbs
 from creditgate.engine.analytics_verbs import AnalyticsVerbs
 from creditgate.engine.billing_verbs import BillingVerbs
@@ -83,6 +84,8 @@ from creditgate.engine.usage import Call, End, check_latency, read_call, record_
 from creditgate.engine.usage_verbs import UsageVerbs
 from creditgate.engine.verify import verify
 from creditgate.engine.webhook_verbs import WebhookVerbs
+from creditgate.engine.widget_verbs import WidgetVerbs
+from creditgate.engine.widgets import KeyRing
 from creditgate.holding import HeldWork
 from creditgate.settings import Settings
 from creditgate.storage import migrate
@@ -117,6 +120,7 @@ def _id(value: object, field: str) -> int:
 
 
 class Engine(
+    AccountReads,
     CatalogVerbs,
     UsageVerbs,
     AnalyticsVerbs,
@@ -130,6 +134,7 @@ class Engine(
     GuestVerbs,
     AlertVerbs,
     WebhookVerbs,
+    WidgetVerbs,
 ):
     """The embedded credit engine: open a SQLite file or a PostgreSQL URL and call it.
 
@@ -164,6 +169,8 @@ class Engine(
         self.guest_counter = guest_counter or DatabaseCounter(database)
         """Who counts guests' uses: the database, unless a Redis counter is given."""
         self.guest_quota_cache = QuotaCache()
+        self.widget_keys = KeyRing()
+        """The keys that sign widget tokens, cached."""
         if upgrade:
             migrate.upgrade(self.db)
         # Amounts are stored as units of 1/SCALE credit: a database made with another scale

@@ -41,23 +41,33 @@ def _flag(value: object, field: str) -> bool:
     return value
 
 
-def _price_spec(rule: Rule | Mapping[str, object], model: object, minimum: object) -> PriceSpec:
-    """A price from a rule object or its data form (`{"rule": "flat", "credits": "5"}`)."""
-    if isinstance(rule, Mapping):
-        data = dict(rule)
-        for name, value in (("model", model), ("minimum", minimum)):
-            if value is not None:
-                if name in data:
-                    raise InvalidInput(field=name, reason="given twice: in the rule and apart")
-                data[name] = value
-        return parse_price(data)
-    checked_model = check_model(model, pattern=True)
-    floor = None if minimum is None else Credits.parse(minimum, field="minimum")  # type: ignore[arg-type]
-    if floor is not None and floor.units < 0:
+def _minimum(value: object) -> Credits:
+    floor = Credits.parse(value, field="minimum")  # type: ignore[arg-type]
+    if floor.units < 0:
         raise InvalidInput(field="minimum", reason="must not be negative")
+    return floor
+
+
+def _price_spec(rule: Rule | Mapping[str, object], model: object, minimum: object) -> PriceSpec:
+    """A price from a rule object or its data form (`{"rule": "flat", "credits": "5"}`).
+
+    An error names the parameter at fault as the caller wrote it: `model`, `minimum`, or a
+    field inside `rule` (`rule.credits`). The service's body has the same three fields, so
+    a bad price is refused with the same field by the engine and over HTTP.
+    """
     # A rule object is re-read from its data form: the same checks as a catalog file.
-    spec = parse_price(rule_data(rule))
-    return PriceSpec(model=checked_model, rule=spec.rule, minimum=floor)
+    data = dict(rule) if isinstance(rule, Mapping) else rule_data(rule)
+    for name, value in (("model", model), ("minimum", minimum)):
+        if value is not None and name in data:
+            raise InvalidInput(field=name, reason="given twice: in the rule and apart")
+    checked_model = check_model(model, pattern=True)
+    floor = None if minimum is None else _minimum(minimum)
+    spec = parse_price(data, where="rule")
+    return PriceSpec(
+        model=spec.model if model is None else checked_model,
+        rule=spec.rule,
+        minimum=spec.minimum if minimum is None else floor,
+    )
 
 
 class CatalogVerbs:

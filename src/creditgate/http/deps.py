@@ -19,12 +19,14 @@ from creditgate.domain.errors import (
     EntryNotFound,
     HoldNotFound,
     RateLimited,
+    TokenExpired,
     Unauthenticated,
 )
 from creditgate.domain.guests import Network, client_ip
 from creditgate.domain.ids import EntryId, HoldId
 from creditgate.domain.keys import ApiKey, Scope
 from creditgate.domain.rates import Bucket, take
+from creditgate.domain.widgets import WidgetClaims
 from creditgate.engine import Engine
 from creditgate.engine.idempotency import noticing_replays
 
@@ -85,6 +87,42 @@ def _caller(
     if limiter is not None:
         limiter.take(key.prefix)
     return key
+
+
+_widget_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="WidgetToken",
+    description="`Authorization: Bearer cgw.…`: a widget token the app's back end minted",
+)
+
+
+def _widget(
+    request: Request,
+    engine: Engines,
+    address: ClientAddress,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_widget_bearer)],
+) -> WidgetClaims:
+    if bearer is None:
+        raise Unauthenticated("a widget token is required: 'Authorization: Bearer <token>'")
+    guard: FailureGuard = request.app.state.auth_failures
+    guard.check(address)
+    try:
+        claims = engine.widget_claims(bearer.credentials)
+    except TokenExpired:
+        # A page left open past its token's life is not an attack: not counted.
+        raise
+    except Unauthenticated:
+        guard.failed(address)
+        raise
+    limiter: KeyLimiter | None = request.app.state.limiter
+    if limiter is not None:
+        # A guest's tokens are minted freely, so a guest is limited by address instead.
+        limiter.take(f"widget:{claims.account_id or address}")
+    return claims
+
+
+Widget = Annotated[WidgetClaims, Depends(_widget)]
+"""The calling widget's token, checked: whose figures it reads, until when."""
 
 
 class KeyLimiter:

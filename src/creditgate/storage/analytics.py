@@ -12,9 +12,22 @@ sort text differently, and both databases must answer the same figure. The top
 spenders are cut by the database, ordered by credits and then by the account's internal
 id (its creation order), which both databases order alike.
 
-The 95th percentile is the nearest rank (`domain.analytics.nearest_rank`), found with
-ROW_NUMBER and COUNT over each model's events: SQLite has no percentile function, and
-PostgreSQL's `percentile_disc` would be a second definition to keep equal.
+The 95th percentile is the nearest rank (`domain.analytics.nearest_rank`): the value at
+rank ceil(95 n / 100). SQLite has no percentile function, so there it is found with
+ROW_NUMBER and COUNT over each model's events. PostgreSQL's `percentile_disc(0.95)` is the
+same rank, not a second definition: it returns the value at row `ceil(0.95 * n)` of the
+group's sorted values, and as the double nearest 0.95 is a hair below it (by less than
+half the spacing of doubles), `0.95 * n` rounds to exactly 95 n / 100 when that is whole
+and is at least 0.05 away from a whole number otherwise, so the ceiling is the nearest rank
+for every n. It sorts each model's latencies once, where the two windows sorted every
+event and then walked them twice: over a year of a million events, 284 ms instead of 642.
+
+Each statement has the shape of the plain query a person would write, which both planners
+run fastest: a UTC day is a `date` on PostgreSQL (formatting every event's day as text and
+grouping on the text cost 400 ms a year instead of 279), outcomes are grouped, not summed
+case by case, and the expired part of the welcome lots is one sum over the expire moves of
+the range's welcome lots rather than a subquery per lot, which read every move of every lot
+to find its expiry (464 ms instead of 174).
 """
 
 from datetime import date, datetime
@@ -23,6 +36,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Float,
     Integer,
     Select,
     String,
@@ -93,10 +107,7 @@ def _daily(conn: Connection, period: Period, key: Any) -> list[tuple[date, str |
         .where(_succeeded(period))
         .group_by(day, key)
     )
-    found = [
-        (date.fromisoformat(d), k, int(events), int(credits))
-        for d, k, events, credits in conn.execute(stmt)
-    ]
+    found = [(d, k, int(events), int(credits)) for d, k, events, credits in conn.execute(stmt)]
     return sorted(found, key=lambda row: (row[0], _none_first(row[1])))
 
 
@@ -116,21 +127,17 @@ def spend_by_model(conn: Connection, period: Period) -> list[ModelSpend]:
     ]
 
 
-def _count_of(outcome: Outcome) -> ColumnElement[Any]:
-    return func.sum(case((usage_events.c.outcome == outcome.value, 1), else_=0))
-
-
 def generations_by_model(conn: Connection, period: Period) -> list[ModelGenerations]:
-    """Events by model and outcome, one row per model."""
+    """Events by model and outcome, one row per model (the outcomes it lacks count 0)."""
     c = usage_events.c
     stmt = (
-        select(c.model, *(_count_of(o) for o in Outcome))
+        select(c.model, c.outcome, func.count())
         .where(_within(c.created_at, period))
-        .group_by(c.model)
+        .group_by(c.model, c.outcome)
     )
-    counts = {
-        row[0]: dict(zip(Outcome, map(int, row[1:]), strict=True)) for row in conn.execute(stmt)
-    }
+    counts: dict[str | None, dict[Outcome, int]] = {}
+    for model, outcome, n in conn.execute(stmt):
+        counts.setdefault(model, dict.fromkeys(Outcome, 0))[Outcome(outcome)] = int(n)
     return [
         ModelGenerations(
             model=model,
@@ -145,6 +152,32 @@ def generations_by_model(conn: Connection, period: Period) -> list[ModelGenerati
 
 def latency_by_model(conn: Connection, period: Period) -> list[ModelLatency]:
     """Count, total and nearest-rank p95 of the latencies of successful events, by model."""
+    stmt = _latency_pg(period) if conn.dialect.name == "postgresql" else _latency_ranked(period)
+    found = [
+        ModelLatency(model=model, events=int(n), total_ms=int(total), p95_ms=int(p95))
+        for model, n, total, p95 in conn.execute(stmt)
+    ]
+    return sorted(found, key=lambda row: _none_first(row.model))
+
+
+def _timed(period: Period) -> ColumnElement[bool]:
+    return and_(_succeeded(period), usage_events.c.latency_ms.is_not(None))
+
+
+def _latency_pg(period: Period) -> Select[Any]:
+    """PostgreSQL: `percentile_disc`, the nearest rank (see the module docstring)."""
+    c = usage_events.c
+    fraction: ColumnElement[float] = literal_column(f"{P95_PERCENT / 100!r}", Float)
+    p95 = func.percentile_disc(fraction).within_group(c.latency_ms)
+    return (
+        select(c.model, func.count(), func.sum(c.latency_ms), p95)
+        .where(_timed(period))
+        .group_by(c.model)
+    )
+
+
+def _latency_ranked(period: Period) -> Select[Any]:
+    """SQLite: each event's rank among its model's, and the event at the p95 rank."""
     c = usage_events.c
     ranked = (
         select(
@@ -153,23 +186,18 @@ def latency_by_model(conn: Connection, period: Period) -> list[ModelLatency]:
             func.row_number().over(partition_by=c.model, order_by=c.latency_ms).label("rank"),
             func.count().over(partition_by=c.model).label("n"),
         )
-        .where(_succeeded(period), c.latency_ms.is_not(None))
+        .where(_timed(period))
         .subquery("ranked")
     )
     r = ranked.c
     # ceil(p n / 100) in integers: both databases divide integers exactly, rounding down.
     p95_rank = (literal_column(str(P95_PERCENT), Integer) * r.n + 99) // 100
-    stmt = select(
+    return select(
         r.model,
         func.count(),
         func.sum(r.latency_ms),
         func.max(case((r.rank == p95_rank, r.latency_ms))),
     ).group_by(r.model)
-    found = [
-        ModelLatency(model=model, events=int(n), total_ms=int(total), p95_ms=int(p95))
-        for model, n, total, p95 in conn.execute(stmt)
-    ]
-    return sorted(found, key=lambda row: _none_first(row.model))
 
 
 def grants_by_source(conn: Connection, period: Period) -> list[SourceGrants]:
@@ -250,18 +278,28 @@ def guest_conversion(conn: Connection, period: Period) -> GuestConversion:
     return GuestConversion(sessions=int(sessions), linked=int(linked))
 
 
+def _welcome(lot: Any, period: Period) -> ColumnElement[bool]:
+    return and_(lot.source == LotSource.WELCOME.value, _within(lot.created_at, period))
+
+
 def welcome_usage(conn: Connection, period: Period, now: datetime) -> WelcomeUsage:
     """What became of the welcome lots granted in the range, as of `now`.
 
     A lot's expire entry moves its remainder out (a negative amount on `entry_lots`); a lot
     past its expiry that the pass has not reached yet still holds it, and it counts as
-    expired all the same (expiry is decided at query time).
+    expired all the same (expiry is decided at query time). The moves of expire entries
+    are summed once for all the range's welcome lots, starting from the entries: a sum per
+    lot reads every move of every lot (its charges and holds too) to find its expiry.
     """
     el, e, lot = entry_lots.c, entries.c, lots.c
+    moved = lots.alias("moved")
     swept = (
         select(func.coalesce(-func.sum(el.amount), 0))
-        .join(entries, e.id == el.entry_id)
-        .where(el.lot_id == lot.id, e.kind == EntryKind.EXPIRE.value)
+        .select_from(entries)
+        .join(entry_lots, el.entry_id == e.id)
+        .join(moved, moved.c.id == el.lot_id)
+        .where(e.kind == EntryKind.EXPIRE.value, _welcome(moved.c, period))
+        .correlate(None)
         .scalar_subquery()
     )
     is_live = (lot.expires_at.is_(None)) | (lot.expires_at > now)
@@ -269,9 +307,11 @@ def welcome_usage(conn: Connection, period: Period, now: datetime) -> WelcomeUsa
         func.count(),
         func.coalesce(func.sum(lot.amount), 0),
         func.coalesce(func.sum(case((is_live, lot.remaining), else_=0)), 0),
-        func.coalesce(func.sum(case((is_live, 0), else_=lot.remaining) + swept), 0),
-    ).where(lot.source == LotSource.WELCOME.value, _within(lot.created_at, period))
-    count, granted, unused, expired = (int(v) for v in conn.execute(stmt).one())
+        func.coalesce(func.sum(case((is_live, 0), else_=lot.remaining)), 0),
+        swept,
+    ).where(_welcome(lot, period))
+    count, granted, unused, unswept, swept_units = (int(v) for v in conn.execute(stmt).one())
+    expired = unswept + swept_units
     spent = granted - unused - expired
     assert spent >= 0, "welcome lots lost more than they held"
     return WelcomeUsage(

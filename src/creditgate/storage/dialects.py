@@ -1,8 +1,19 @@
 """The few statements that differ between SQLite and PostgreSQL."""
 
+from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, String, Table, func, literal_column
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Date,
+    String,
+    Table,
+    cast,
+    func,
+    literal_column,
+    type_coerce,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -18,15 +29,16 @@ def insert_if_absent(conn: Connection, table: Table, values: dict[str, Any]) -> 
     return conn.execute(stmt.returning(marker)).first() is not None
 
 
-def utc_day(conn: Connection, column: ColumnElement[Any]) -> ColumnElement[str]:
-    """The UTC calendar day of a stored time, as ISO text (`2026-01-31`).
+def utc_day(conn: Connection, column: ColumnElement[Any]) -> ColumnElement[date]:
+    """The UTC calendar day of a stored time, as a `date`.
 
-    PostgreSQL turns the `timestamptz` into UTC first, whatever the session's zone; SQLite
-    stores UTC text of fixed width (`UtcDateTime`), whose first ten characters are the day.
-    The format is a literal, not a parameter: grouping by the expression then matches the
-    selected one exactly.
+    PostgreSQL turns the `timestamptz` into UTC first, whatever the session's zone, and
+    casts it to a date, which costs a fraction of formatting it as text and groups faster;
+    SQLite stores UTC text of fixed width (`UtcDateTime`), whose first ten characters are
+    the day, read back as a `date` by the column type. The zone and the bounds are literals,
+    not parameters: grouping by the expression then matches the selected one exactly.
     """
     if conn.dialect.name == "postgresql":
-        utc = func.timezone(literal_column("'UTC'"), column)
-        return func.to_char(utc, literal_column("'YYYY-MM-DD'"), type_=String)
-    return func.substr(column, literal_column("1"), literal_column("10"), type_=String)
+        return cast(func.timezone(literal_column("'UTC'"), column), Date)
+    ten = func.substr(column, literal_column("1"), literal_column("10"), type_=String)
+    return type_coerce(ten, Date)

@@ -150,3 +150,34 @@ def count_pending(conn: Connection, now: datetime) -> int:
         .where(holds.c.status == HoldStatus.PENDING.value, holds.c.expires_at > now)
     )
     return int(conn.execute(stmt).scalar_one())
+
+
+def page_holds(
+    conn: Connection,
+    account_pk: int,
+    account_id: AccountId,
+    *,
+    status: HoldStatus | None,
+    now: datetime,
+    before_id: int | None,
+    limit: int,
+) -> list[Hold]:
+    """The account's holds newest first, below `before_id`, that have `status` as of `now`.
+
+    A hold still marked pending past its ttl has expired (it can no longer be settled), so
+    it counts as expired before any write records it; rows come back as stored, and the
+    caller reads their status with `Hold.status_at`.
+    """
+    stored = holds.c.status
+    overdue = (stored == HoldStatus.PENDING.value) & (holds.c.expires_at <= now)
+    stmt = select(holds).where(holds.c.account_id == account_pk)
+    if status is HoldStatus.PENDING:
+        stmt = stmt.where(stored == HoldStatus.PENDING.value, holds.c.expires_at > now)
+    elif status is HoldStatus.EXPIRED:
+        stmt = stmt.where((stored == HoldStatus.EXPIRED.value) | overdue)
+    elif status is not None:
+        stmt = stmt.where(stored == status.value)
+    if before_id is not None:
+        stmt = stmt.where(holds.c.id < before_id)
+    rows = conn.execute(stmt.order_by(holds.c.id.desc()).limit(limit))
+    return [_hold(account_id, row) for row in rows]

@@ -130,3 +130,15 @@ def pinned_lots(conn: Connection, account_pk: int, hold_id: HoldId) -> list[tupl
     """The lots a hold has pinned, with how much of each: the sum of its entries' held moves."""
     rows = conn.execute(_pinned_by_hold, {"account_pk": account_pk, "hold_id": hold_id})
     return [(lot_from_row(row), int(row.pinned)) for row in rows]
+
+
+def account_lots(conn: Connection, account_pk: int, *, include_spent: bool) -> list[Lot]:
+    """The account's lots in id order: those with a remainder, or every one of them.
+
+    A lot past its expiry keeps its remainder here until its expire entry is written: the
+    engine applies what is due before it shows them.
+    """
+    stmt = select(lots).where(lots.c.account_id == account_pk)
+    if not include_spent:
+        stmt = stmt.where(lots.c.remaining > 0)
+    return [lot_from_row(row) for row in conn.execute(stmt.order_by(lots.c.id))]

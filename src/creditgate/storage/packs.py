@@ -190,6 +190,19 @@ def list_purchases(
     return [_purchase(row) for row in conn.execute(stmt)]
 
 
+def recent_purchases(
+    conn: Connection, *, status: PurchaseStatus | None, before_id: int | None, limit: int
+) -> list[Purchase]:
+    """Every account's purchases, newest first, a page below `before_id` (the console's list)."""
+    stmt = _purchase_select()
+    if status is not None:
+        stmt = stmt.where(purchases.c.status == status.value)
+    if before_id is not None:
+        stmt = stmt.where(purchases.c.id < before_id)
+    stmt = stmt.order_by(purchases.c.id.desc()).limit(limit)
+    return [_purchase(row) for row in conn.execute(stmt)]
+
+
 def insert_purchase(conn: Connection, values: dict[str, Any], now: datetime) -> int | None:
     """Store a purchase unless one has its (provider, reference); its id, or None if taken."""
     row = {

@@ -215,6 +215,38 @@ def live_subscription(
     return None if row is None else _subscription(row, account_id)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscriptionFilter:
+    """Which subscriptions a cross-account page shows; None matches either way."""
+
+    is_live: bool | None = None
+    is_awaiting_payment: bool | None = None
+    cancels_at_period_end: bool | None = None
+
+
+def page_subscriptions(
+    conn: Connection, where: SubscriptionFilter, *, before_id: int | None, limit: int
+) -> list[SubscriptionRow]:
+    """Every account's subscriptions, live and ended, newest first, below `before_id`."""
+    stmt = select(subscriptions, accounts.c.external_id).join(
+        accounts, accounts.c.id == subscriptions.c.account_id
+    )
+    if where.is_live is not None:
+        ended = subscriptions.c.ended_at
+        stmt = stmt.where(ended.is_(None) if where.is_live else ended.is_not(None))
+    if where.is_awaiting_payment is not None:
+        awaiting = subscriptions.c.awaiting_carry
+        stmt = stmt.where(
+            awaiting.is_not(None) if where.is_awaiting_payment else awaiting.is_(None)
+        )
+    if where.cancels_at_period_end is not None:
+        stmt = stmt.where(subscriptions.c.cancel_at_period_end == where.cancels_at_period_end)
+    if before_id is not None:
+        stmt = stmt.where(subscriptions.c.id < before_id)
+    rows = conn.execute(stmt.order_by(subscriptions.c.id.desc()).limit(limit))
+    return [_subscription(row, AccountId(row.external_id)) for row in rows]
+
+
 def live_subscription_by_ref(conn: Connection, provider_ref: str) -> SubscriptionRow | None:
     """The live subscription a payment provider bills under its id, if any."""
     stmt = (

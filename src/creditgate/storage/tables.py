@@ -692,6 +692,16 @@ webhook_attempts = Table(
     Index("ix_webhook_attempts_delivery_id", "delivery_id"),
 )
 
+widget_keys = Table(
+    "widget_keys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # 32 random bytes, hex: widget tokens are signed with it, so it never leaves the service.
+    Column("secret", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("retired_at", UtcDateTime, nullable=True),
+)
+
 CATALOG_REVISION = "revision"
 """The catalog setting every catalog write renews: caches of price rows key on it."""
 
@@ -705,10 +715,12 @@ SERVICE_TABLES = (
     "guest_windows",
     "guest_sessions",
     "webhook_endpoints",
+    "widget_keys",
 )
 """The service's own records: keys may be bound to an account, but need not be, a
 provider's event is claimed before the account it names is known, guests have none, and a
-webhook endpoint hears the events of every account."""
+webhook endpoint hears the events of every account, and a widget key signs the tokens of
+every account."""
 
 LEDGER_TABLES = ("entries", "entry_lots")
 """Append-only tables: triggers refuse UPDATE and DELETE on them."""

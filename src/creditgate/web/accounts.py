@@ -1,4 +1,10 @@
-"""Accounts: find by the app's id, figures, history by kind, grant and adjust."""
+"""Accounts: find by the app's id; figures, lots, pending holds, plan, purchases, history.
+
+An account's page shows what it holds as the engine reads it now: its lots in burn order
+(the one a spend takes them in), its pending holds (each can be released from here, when
+work is stuck), its live subscription and its purchases. Grant (with an optional expiry
+and burn priority) and adjust are its forms.
+"""
 
 from urllib.parse import quote
 
@@ -6,8 +12,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from creditgate.domain.entries import EntryKind
-from creditgate.domain.errors import CreditgateError, Forbidden
+from creditgate.domain.errors import CreditgateError, Forbidden, HoldNotFound, InvalidInput
+from creditgate.domain.holds import HoldStatus
+from creditgate.domain.ids import HoldId
 from creditgate.domain.lots import GRANTABLE_SOURCES
+from creditgate.engine.account_reads import subscription_status
+from creditgate.web.catalog_forms import instant, money, whole
 from creditgate.web.console import (
     Admin,
     engine_of,
@@ -22,6 +32,10 @@ from creditgate.web.sessions import Session
 
 HISTORY_PAGE_SIZE = 50
 """History rows on an account's page."""
+HOLDS_PAGE_SIZE = 50
+"""Pending holds on an account's page, newest first."""
+PURCHASES_PAGE_SIZE = 20
+"""Purchases on an account's page, newest first (all of them: /admin/purchases)."""
 
 
 @router.get("/accounts")
@@ -48,9 +62,20 @@ def _account_page(
 ) -> HTMLResponse:
     engine = engine_of(request)
     try:
+        subscription = engine.subscription(account_id)
         context = {
             "account": engine.get_account(account_id),
             "balance": engine.balance(account_id),
+            "lots": engine.lots(account_id),
+            "holds": engine.holds(
+                account_id, status=HoldStatus.PENDING, limit=HOLDS_PAGE_SIZE
+            ).items,
+            "subscription": subscription,
+            "subscription_status": None
+            if subscription is None
+            else subscription_status(subscription).value.replace("_", " "),
+            "purchases": engine.purchases(account_id, limit=PURCHASES_PAGE_SIZE).items,
+            "money": money,
             "entries": engine.history(
                 account_id, kinds=[kind] if kind else None, limit=HISTORY_PAGE_SIZE
             ).items,
@@ -80,6 +105,8 @@ async def grant(request: Request, session: Admin, account_id: str) -> Response:
             account_id,
             fields.get("amount", "").strip(),
             source=fields.get("source", "bonus"),
+            expires_at=instant(fields, "expires_at"),
+            priority=whole(fields, "priority") or 0,
             metadata={"reason": r} if (r := fields.get("reason", "").strip()) else None,
             idempotency_key=fields.get("form_key") or None,
         )
@@ -107,3 +134,22 @@ async def adjust(request: Request, session: Admin, account_id: str) -> Response:
     except CreditgateError as error:
         return _account_page(request, session, account_id, error=error)
     return see(f"/admin/accounts/{quote(account_id)}", f"adjusted by {receipt.entry.amount}")
+
+
+@router.post("/accounts/{account_id}/holds/{hold_id}/release", response_model=None)
+async def release(request: Request, session: Admin, account_id: str, hold_id: str) -> Response:
+    """Release a pending hold of this account (its work is stuck): its credits come back."""
+    engine = engine_of(request)
+    try:
+        fields = await read_form(request, session)
+        if not (hold_id.isascii() and hold_id.isdigit()) or len(hold_id) > 19:
+            raise InvalidInput(field="hold_id", reason="must be a positive integer id")
+        held = HoldId(int(hold_id))
+        if engine.get_hold(held).account_id != account_id:
+            raise HoldNotFound(held)
+        engine.release(held, idempotency_key=fields.get("form_key") or None)
+    except Forbidden as error:
+        return refused(request, error)
+    except CreditgateError as error:
+        return _account_page(request, session, account_id, error=error)
+    return see(f"/admin/accounts/{quote(account_id)}", f"released hold {held}")

@@ -1,4 +1,4 @@
-"""Accounts, members, balances and history."""
+"""Accounts, members, balances, history, and what an account holds: its lots and holds."""
 
 from datetime import datetime
 from typing import Annotated
@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response
 
 from creditgate.domain.entries import EntryKind
 from creditgate.domain.errors import AccountNotFound, InvalidInput, MemberNotFound
+from creditgate.domain.holds import HoldStatus
 from creditgate.domain.limits import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from creditgate.http.deps import Admin, Engines, Reader, Writer, reach
 from creditgate.http.problems import documented
@@ -19,7 +20,9 @@ from creditgate.schemas import (
     CheckIn,
     CheckOut,
     EntryPage,
+    HoldPage,
     LifetimeOut,
+    LotOut,
     MemberIn,
     MemberOut,
     engine_quantity,
@@ -120,6 +123,45 @@ def history(
             limit=limit,
             cursor=cursor,
         )
+    )
+
+
+@router.get("/{account_id}/lots", responses=documented(AccountNotFound))
+def lots(
+    account_id: AccountPath,
+    engine: Engines,
+    key: Reader,
+    include_spent: Annotated[
+        bool, Query(description="Also the lots with nothing left: spent or expired")
+    ] = False,
+) -> list[LotOut]:
+    """The account's lots with credits left, in burn order: the order spends take them.
+
+    Priority first (lower burns first), then soonest expiry (never-expiring last), then
+    age. A lot past its expiry has nothing left, whether or not the expiry pass has run.
+    """
+    found = engine.lots(reach(key, account_id), include_spent=include_spent)
+    return [LotOut.of(lot) for lot in found]
+
+
+@router.get("/{account_id}/holds", responses=documented(AccountNotFound))
+def holds(
+    account_id: AccountPath,
+    engine: Engines,
+    key: Reader,
+    status: Annotated[
+        HoldStatus | None, Query(description="Only the holds of this status as of now")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = PAGE_SIZE_DEFAULT,
+    cursor: str | None = None,
+) -> HoldPage:
+    """The account's holds, newest first: all of them, or those of one status.
+
+    A pending hold past its ttl reads as expired. Pass `next_cursor` back as `cursor` for
+    the next page.
+    """
+    return HoldPage.of(
+        engine.holds(reach(key, account_id), status=status, limit=limit, cursor=cursor)
     )
 
 

@@ -2,18 +2,14 @@
 
 Each route answers JSON unless the request's `Accept` header names `text/csv` (with a
 non-zero q): then the same figure as CSV, one header line of the JSON's field names and
-one line per JSON item (a figure that is one object is one line). Values are written as
-JSON writes them, with null as an empty cell, so a spreadsheet and a chart read the same
-numbers; text that a spreadsheet would run as a formula (an account id such as
-`=HYPERLINK(...)`) is quoted with a leading `'`. Content negotiation rather than a `.csv`
-path keeps one route, one scope and one test per figure.
+one line per JSON item, rendered by `creditgate.csv_export` (which the admin console's
+downloads share). Content negotiation rather than a `.csv` path keeps one route, one scope
+and one test per figure.
 
 The figures span every account, so they need an admin key, which is bound to no account:
 a key bound to one account is refused with 403, whatever its scope.
 """
 
-import csv
-import io
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
@@ -22,6 +18,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from creditgate.csv_export import MEDIA_TYPE, attachment, models_csv
 from creditgate.domain.errors import Forbidden, InvalidInput
 from creditgate.domain.keys import ApiKey
 from creditgate.domain.limits import TOP_ACCOUNTS_DEFAULT, TOP_ACCOUNTS_MAX
@@ -104,47 +101,14 @@ def wants_csv(accept: str) -> bool:
     return False
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-"""What a spreadsheet reads as the start of a formula. No number of a figure is negative,
-so only text (an app's account id) can begin so."""
-
-
-def _cell(value: object) -> str:
-    """A JSON value as a CSV cell.
-
-    Null is an empty cell, and text that a spreadsheet would run as a formula is quoted
-    with a leading `'` (OWASP's advice on CSV injection); the rest is written as it is.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return f"'{value}"
-    return str(value)
-
-
-def csv_text(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> str:
-    """Rows of JSON values as CSV: a header of `fields`, then one line per row."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(fields)
-    writer.writerows([_cell(row[name]) for name in fields] for row in rows)
-    return out.getvalue()
-
-
 def _answer(
     request: Request, figure: str, out: type[BaseModel], found: Sequence[BaseModel] | BaseModel
 ) -> Response:
-    items = [found] if isinstance(found, BaseModel) else list(found)
-    rows = [item.model_dump(mode="json") for item in items]
     if wants_csv(request.headers.get("accept", "")):
-        fields = [*out.model_fields, *out.model_computed_fields]
-        return Response(
-            csv_text(rows, fields),
-            media_type=f"{CSV}; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{figure}.csv"'},
-        )
-    data = rows[0] if isinstance(found, BaseModel) else rows
-    return JSONResponse(data)
+        return Response(models_csv(out, found), media_type=MEDIA_TYPE, headers=attachment(figure))
+    if isinstance(found, BaseModel):
+        return JSONResponse(found.model_dump(mode="json"))
+    return JSONResponse([item.model_dump(mode="json") for item in found])
 
 
 @router.get("/spend_by_feature", response_model=list[FeatureSpendOut], responses=_responses())

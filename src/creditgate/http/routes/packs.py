@@ -23,6 +23,7 @@ from creditgate.domain.errors import (
 )
 from creditgate.domain.events import Provider
 from creditgate.domain.limits import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
+from creditgate.engine import Engine
 from creditgate.http.deps import Admin, Engines, IdempotencyKey, Reader, Writer, reach, replays
 from creditgate.http.problems import documented
 from creditgate.integrations.stripe_gateway import StripeGateway
@@ -220,13 +221,38 @@ def checkout(body: CheckoutIn, request: Request, engine: Engines, key: Writer) -
     assert body.pack is not None
     if body.interval is not None:
         raise InvalidInput(field="interval", reason="a pack is paid once: it has no interval")
-    pack = engine.checkout_pack(account_id, body.pack)
-    session_id, url = gateway.open_pack_checkout(
-        account_id=account_id,
-        pack=pack,
+    return pack_checkout(
+        engine,
+        gateway,
+        account_id,
+        body.pack,
         success_url=body.success_url,
         cancel_url=body.cancel_url,
         customer_email=body.customer_email,
+    )
+
+
+def pack_checkout(
+    engine: Engine,
+    gateway: StripeGateway,
+    account_id: str,
+    pack_key: str,
+    *,
+    success_url: str,
+    cancel_url: str,
+    customer_email: str | None = None,
+) -> CheckoutOut:
+    """Check the pack, open Stripe's session, then record the pending purchase.
+
+    Shared by the API's checkout and the widgets' purchase dialog, so both sell alike.
+    """
+    pack = engine.checkout_pack(account_id, pack_key)
+    session_id, url = gateway.open_pack_checkout(
+        account_id=account_id,
+        pack=pack,
+        success_url=success_url,
+        cancel_url=cancel_url,
+        customer_email=customer_email,
     )
     purchase = engine.open_checkout(
         account_id, pack.key, provider=Provider.STRIPE, reference=session_id
