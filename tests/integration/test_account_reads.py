@@ -22,7 +22,7 @@ from creditgate import (
     PurchaseStatus,
 )
 from creditgate.domain.ids import HoldId
-from creditgate.engine.account_reads import SubscriptionStatus, subscription_status
+from creditgate.domain.plans import SubscriptionStatus, subscription_status
 from tests.conftest import START
 from tests.factories import DAY, MINUTE, bought, funded_account
 
@@ -169,6 +169,21 @@ def test_holds_are_listed_newest_first_with_their_status_as_of_now(
     ]
     assert page.next_cursor is None
     assert page.items[1] == engine.get_hold(expired)
+
+
+def test_a_hold_past_its_ttl_reads_the_same_before_and_after_the_expiry_pass(
+    engine: Engine, clock: ManualClock
+) -> None:
+    funded_account(engine, "user_1", 100)
+    overdue = _held(engine, "user_1", 5)
+    clock.advance(2 * MINUTE)
+
+    before = (engine.get_hold(overdue), engine.holds("user_1").items)
+    engine.expire()
+    after = (engine.get_hold(overdue), engine.holds("user_1").items)
+
+    assert before == after
+    assert (after[0].status, after[0].ended_at) == (HoldStatus.EXPIRED, after[0].expires_at)
 
 
 @pytest.mark.parametrize(

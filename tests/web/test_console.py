@@ -237,3 +237,74 @@ def test_every_field_has_a_label(console: Console) -> None:
         unlabelled[path] = console.unlabelled(path)
 
     assert all(fields == [] for fields in unlabelled.values()), unlabelled
+
+
+def test_a_new_feature_is_created_from_the_features_page(console: Console) -> None:
+    console.sign_in()
+
+    console.page.get_by_label("Key (letters").fill("audio.speech")
+    console.page.get_by_label("Name").fill("Speech")
+    console.page.get_by_label("Category (optional)").fill("audio")
+    console.page.get_by_role("button", name="Create feature").click()
+
+    expect(console.page.get_by_role("status")).to_contain_text("feature audio.speech created")
+    made = console.engine.get_feature("audio.speech")
+    assert (made.name, made.category, made.is_active) == ("Speech", "audio", True)
+
+
+def test_a_taken_feature_key_is_refused_and_keeps_what_was_typed(console: Console) -> None:
+    console.sign_in()
+    before = console.engine.features()
+
+    console.page.get_by_label("Key (letters").fill(FEATURE)
+    console.page.get_by_label("Name").fill("Again")
+    with console.page.expect_navigation() as navigation:
+        console.page.get_by_role("button", name="Create feature").click()
+
+    assert navigation.value.status == 409
+    expect(console.page.get_by_role("alert")).to_contain_text(FEATURE)
+    expect(console.page.get_by_label("Name")).to_have_value("Again")
+    assert console.engine.features() == before
+
+
+def test_a_rule_typed_as_json_prices_the_next_quote(console: Console) -> None:
+    console.sign_in()
+    console.open(f"/admin/features/{FEATURE}")
+
+    console.page.get_by_label("Rule as JSON").fill(
+        '{"rule": "per_block", "credits": "1", "block": 15, "unit": "s"}'
+    )
+    console.page.get_by_label("Model or family").fill("sdxl")
+    console.page.get_by_label("Least a call costs").fill("2")
+    console.page.get_by_role("button", name="Set rule").click()
+
+    expect(console.page.get_by_role("status")).to_contain_text("price version")
+    quote = console.engine.quote(FEATURE, model="sdxl", quantity=40)
+    assert quote.amount == Credits.parse("3")
+    assert console.engine.quote(FEATURE, model="sdxl", quantity=1).amount == Credits.parse("2")
+    assert console.engine.quote(FEATURE).amount == Credits.parse("2")
+
+
+def test_a_rule_that_is_not_json_or_not_a_rule_changes_nothing(console: Console) -> None:
+    console.sign_in()
+    console.open(f"/admin/features/{FEATURE}")
+    history = console.engine.price_history(FEATURE)
+
+    for typed in ("per_block please", '{"rule": "auction"}', '["flat"]'):
+        console.page.get_by_label("Rule as JSON").fill(typed)
+        console.page.get_by_role("button", name="Set rule").click()
+        expect(console.page.get_by_role("alert")).to_contain_text("rule")
+
+    assert console.engine.price_history(FEATURE) == history
+
+
+def test_retiring_a_price_stops_its_quotes(console: Console) -> None:
+    console.engine.set_price(FEATURE, {"rule": "flat", "credits": "7"}, model="flux-pro")
+    console.sign_in()
+    console.open(f"/admin/features/{FEATURE}")
+
+    console.page.get_by_role("button", name="Retire the flux-pro price").click()
+
+    expect(console.page.get_by_role("status")).to_contain_text("retired the flux-pro price")
+    assert [p.model for p in console.engine.prices(FEATURE)] == [None]
+    assert console.engine.quote(FEATURE, model="flux-pro").amount == Credits.parse("2")

@@ -18,6 +18,7 @@ from creditgate.cli import jobs as jobs_commands
 from creditgate.cli import packs as pack_commands
 from creditgate.cli import service as service_commands
 from creditgate.cli import webhooks as webhook_commands
+from creditgate.cli import widgets as widget_commands
 from creditgate.cli.context import (
     DatabaseOpt,
     KeyOpt,
@@ -58,6 +59,7 @@ jobs_commands.register(app)
 pack_commands.register(app)
 alert_commands.register(app)
 webhook_commands.register(app)
+widget_commands.register(app)
 
 
 @db_app.command("upgrade")

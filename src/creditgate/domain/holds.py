@@ -11,7 +11,7 @@ the work runs) and moves through one of three terminal transitions:
 query time, before any pass writes its entry: it can no longer be settled.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -57,6 +57,16 @@ class Hold:
         if self.status is HoldStatus.PENDING and self.expires_at <= now:
             return HoldStatus.EXPIRED
         return self.status
+
+    def as_of(self, now: datetime) -> "Hold":
+        """The hold as of `now`: one past its ttl reads as the expiry pass will write it.
+
+        That is expired, ended at its expiry: a read before the pass and one after it
+        answer the same hold.
+        """
+        if self.status_at(now) is self.status:
+            return self
+        return replace(self, status=HoldStatus.EXPIRED, ended_at=self.expires_at)
 
 
 def check_pending(hold: Hold, now: datetime) -> None:

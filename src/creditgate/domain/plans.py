@@ -361,3 +361,26 @@ def same_plan(a: PlanSpec, b: PlanSpec) -> bool:
 def cycles_due(sub: Subscription, now: datetime) -> bool:
     """Whether the subscription's current cycle has ended at `now`."""
     return sub.is_live and sub.cycle_ends_at <= now
+
+
+class SubscriptionStatus(StrEnum):
+    """Where a subscription stands, as the console lists it."""
+
+    ACTIVE = "active"
+    """Live, paid up to its current cycle, renewing."""
+    CANCELLING = "cancelling"
+    """Live until its period ends, then ends."""
+    AWAITING_PAYMENT = "awaiting_payment"
+    """Live, its current cycle's credits waiting for the provider to say it was paid."""
+    ENDED = "ended"
+
+
+def subscription_status(subscription: Subscription) -> SubscriptionStatus:
+    """The status of a subscription: ended, else awaiting payment, else cancelling or active."""
+    if not subscription.is_live:
+        return SubscriptionStatus.ENDED
+    if subscription.is_awaiting_payment:
+        return SubscriptionStatus.AWAITING_PAYMENT
+    if subscription.cancel_at_period_end:
+        return SubscriptionStatus.CANCELLING
+    return SubscriptionStatus.ACTIVE

@@ -14,7 +14,6 @@ Boundaries: imports the domain and storage; faces (CLI, HTTP, client) import onl
 
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -713,7 +712,7 @@ class Engine(
         if found is None:
             raise HoldNotFound(checked)
         hold = found[1]
-        return replace(hold, status=hold.status_at(self.clock.now()))
+        return hold.as_of(self.clock.now())
 
     def refund(
         self,

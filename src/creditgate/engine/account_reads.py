@@ -28,7 +28,7 @@ from creditgate.domain.inputs import check_cursor
 from creditgate.domain.limits import PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX
 from creditgate.domain.lots import Lot, burn_key
 from creditgate.domain.packs import Purchase, PurchaseStatus
-from creditgate.domain.plans import Subscription
+from creditgate.domain.plans import Subscription, SubscriptionStatus
 from creditgate.domain.results import Page
 from creditgate.engine import history
 from creditgate.engine.books import plan_account
@@ -42,29 +42,6 @@ from creditgate.storage.database import Database
 
 E = TypeVar("E", bound=StrEnum)
 T = TypeVar("T")
-
-
-class SubscriptionStatus(StrEnum):
-    """Where a subscription stands, as the console lists it."""
-
-    ACTIVE = "active"
-    """Live, paid up to its current cycle, renewing."""
-    CANCELLING = "cancelling"
-    """Live until its period ends, then ends."""
-    AWAITING_PAYMENT = "awaiting_payment"
-    """Live, its current cycle's credits waiting for the provider to say it was paid."""
-    ENDED = "ended"
-
-
-def subscription_status(subscription: Subscription) -> SubscriptionStatus:
-    """The status of a subscription: ended, else awaiting payment, else cancelling or active."""
-    if not subscription.is_live:
-        return SubscriptionStatus.ENDED
-    if subscription.is_awaiting_payment:
-        return SubscriptionStatus.AWAITING_PAYMENT
-    if subscription.cancel_at_period_end:
-        return SubscriptionStatus.CANCELLING
-    return SubscriptionStatus.ACTIVE
 
 
 _SUBSCRIPTION_FILTERS = {
@@ -171,8 +148,8 @@ class AccountReads:
     ) -> Page[Hold]:
         """The account's holds newest first, or those of one status, each as of now.
 
-        A pending hold past its ttl reads (and filters) as expired, as `get_hold` answers it
-        (its `ended_at` is written, at its ttl, by the next write or expiry pass).
+        A pending hold past its ttl reads (and filters) as expired, ended at its ttl, as the
+        next write or expiry pass will record it (`Hold.as_of`).
 
         Raises:
             AccountNotFound: no account has this id.
@@ -193,7 +170,7 @@ class AccountReads:
                 before_id=before,
                 limit=size + 1,
             )
-            items = [replace(hold, status=hold.status_at(now)) for hold in found]
+            items = [hold.as_of(now) for hold in found]
             return _page(items, size, lambda hold: hold.id)
 
         return history.read_fresh(self.db, self.clock, checked, read)

@@ -16,7 +16,7 @@ from creditgate.domain.errors import CreditgateError, Forbidden, HoldNotFound, I
 from creditgate.domain.holds import HoldStatus
 from creditgate.domain.ids import HoldId
 from creditgate.domain.lots import GRANTABLE_SOURCES
-from creditgate.engine.account_reads import subscription_status
+from creditgate.domain.plans import subscription_status
 from creditgate.web.catalog_forms import instant, money, whole
 from creditgate.web.console import (
     Admin,

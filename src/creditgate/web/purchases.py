@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse
 
 from creditgate.domain.errors import CreditgateError
 from creditgate.domain.packs import PurchaseStatus
-from creditgate.engine import account_reads
-from creditgate.engine.account_reads import SubscriptionStatus
+from creditgate.domain.plans import SubscriptionStatus
+from creditgate.domain.plans import subscription_status as standing
 from creditgate.web.catalog_forms import money
 from creditgate.web.console import Admin, engine_of, page, router, status_of
 
@@ -58,9 +58,7 @@ def purchases(
         plans = engine.subscriptions(limit=PAGE_SIZE)
     context = {
         "purchases": bought,
-        "subscriptions": [
-            (sub, _label(account_reads.subscription_status(sub))) for sub in plans.items
-        ],
+        "subscriptions": [(sub, _label(standing(sub))) for sub in plans.items],
         "subscriptions_next": plans.next_cursor,
         "purchase_statuses": [s.value for s in PurchaseStatus],
         "subscription_statuses": [(s.value, _label(s)) for s in SubscriptionStatus],
