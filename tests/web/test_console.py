@@ -1,11 +1,14 @@
 """The admin console's sign-in, features, accounts and keys, in a real browser."""
 
+from datetime import timedelta
+
 import httpx
 from playwright.sync_api import expect
 
-from creditgate import Credits
+from creditgate import Credits, ManualClock
 from creditgate.app import create_app
 from creditgate.settings import Settings
+from tests.conftest import START
 from tests.servers import live
 from tests.web.browsing import ACCOUNT, FEATURE, Console
 
@@ -308,3 +311,43 @@ def test_retiring_a_price_stops_its_quotes(console: Console) -> None:
     expect(console.page.get_by_role("status")).to_contain_text("retired the flux-pro price")
     assert [p.model for p in console.engine.prices(FEATURE)] == [None]
     assert console.engine.quote(FEATURE, model="flux-pro").amount == Credits.parse("2")
+
+
+def test_history_filters_by_feature_and_time_and_pages_on(
+    console: Console, clock: ManualClock
+) -> None:
+    console.engine.grant(ACCOUNT, "500")
+    clock.advance(timedelta(hours=1))
+    console.engine.charge(ACCOUNT, feature=FEATURE)
+    console.engine.charge(ACCOUNT, feature="video.generate")
+    clock.advance(timedelta(hours=1))
+    for _ in range(55):
+        console.engine.charge(ACCOUNT, feature=FEATURE)
+    console.sign_in()
+    console.open(f"/admin/accounts/{ACCOUNT}")
+    first_hour = (START + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M")
+    second_hour = (START + timedelta(minutes=90)).strftime("%Y-%m-%dT%H:%M")
+
+    console.page.get_by_label("Feature", exact=True).fill("video.generate")
+    console.page.get_by_role("button", name="Filter").click()
+    videos = console.page.locator("#entries tbody tr").count()
+    console.page.get_by_label("Feature", exact=True).fill(FEATURE)
+    console.page.get_by_label("From (UTC)").fill(first_hour)
+    console.page.get_by_label("Until (UTC)").fill(second_hour)
+    console.page.get_by_role("button", name="Filter").click()
+    in_range = console.page.locator("#entries tbody tr").count()
+    console.open(f"/admin/accounts/{ACCOUNT}?feature={FEATURE}")
+    console.page.get_by_role("link", name="Older entries").click()
+    older = console.page.locator("#entries tbody tr").count()
+
+    assert (videos, in_range, older) == (1, 1, 6)
+
+
+def test_a_bad_history_time_is_refused_on_the_page(console: Console) -> None:
+    console.sign_in()
+
+    status = console.page.goto(f"{console.url}/admin/accounts/{ACCOUNT}?since=yesterday")
+
+    assert status is not None
+    assert status.status == 422
+    expect(console.page.get_by_role("alert")).to_contain_text("since")

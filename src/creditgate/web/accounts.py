@@ -6,17 +6,20 @@ work is stuck), its live subscription and its purchases. Grant (with an optional
 and burn priority) and adjust are its forms.
 """
 
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from creditgate.domain.entries import EntryKind
+from creditgate.domain.entries import Entry, EntryKind
 from creditgate.domain.errors import CreditgateError, Forbidden, HoldNotFound, InvalidInput
 from creditgate.domain.holds import HoldStatus
 from creditgate.domain.ids import HoldId
 from creditgate.domain.lots import GRANTABLE_SOURCES
 from creditgate.domain.plans import subscription_status
+from creditgate.domain.results import Page
+from creditgate.engine import Engine
 from creditgate.web.catalog_forms import instant, money, whole
 from creditgate.web.console import (
     Admin,
@@ -52,16 +55,50 @@ def accounts(request: Request, session: Admin, account_id: str = "") -> Response
     return RedirectResponse(f"/admin/accounts/{quote(found.id)}", status_code=303)
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryFilter:
+    """The history form's fields, as typed: kind, feature, a time range in UTC, a page."""
+
+    kind: str = ""
+    feature: str = ""
+    since: str = ""
+    until: str = ""
+    cursor: str = ""
+
+
+def _history(
+    engine: Engine, account_id: str, wanted: HistoryFilter
+) -> tuple[Page[Entry], InvalidInput | None]:
+    """The filtered history, or the unfiltered one with the error the filter met."""
+    times = {"since": wanted.since, "until": wanted.until}
+    try:
+        found = engine.history(
+            account_id,
+            kinds=[wanted.kind] if wanted.kind else None,
+            feature=wanted.feature.strip() or None,
+            since=instant(times, "since"),
+            until=instant(times, "until"),
+            cursor=wanted.cursor or None,
+            limit=HISTORY_PAGE_SIZE,
+        )
+    except InvalidInput as error:
+        return engine.history(account_id, limit=HISTORY_PAGE_SIZE), error
+    return found, None
+
+
 def _account_page(
     request: Request,
     session: Session,
     account_id: str,
     *,
-    kind: str = "",
+    wanted: HistoryFilter | None = None,
     error: CreditgateError | None = None,
 ) -> HTMLResponse:
     engine = engine_of(request)
+    wanted = wanted or HistoryFilter()
     try:
+        entries, filter_error = _history(engine, account_id, wanted)
+        error = error or filter_error
         subscription = engine.subscription(account_id)
         context = {
             "account": engine.get_account(account_id),
@@ -76,10 +113,9 @@ def _account_page(
             else subscription_status(subscription).value.replace("_", " "),
             "purchases": engine.purchases(account_id, limit=PURCHASES_PAGE_SIZE).items,
             "money": money,
-            "entries": engine.history(
-                account_id, kinds=[kind] if kind else None, limit=HISTORY_PAGE_SIZE
-            ).items,
-            "kind": kind,
+            "entries": entries.items,
+            "next_cursor": entries.next_cursor,
+            "wanted": HistoryFilter() if filter_error else wanted,
             "kinds": [k.value for k in EntryKind],
             "sources": sorted(s.value for s in GRANTABLE_SOURCES),
             "error": error,
@@ -91,9 +127,19 @@ def _account_page(
 
 
 @router.get("/accounts/{account_id}")
-def account(request: Request, session: Admin, account_id: str, kind: str = "") -> HTMLResponse:
-    """One account: figures, grant and adjust forms, history filtered by kind."""
-    return _account_page(request, session, account_id, kind=kind)
+def account(
+    request: Request,
+    session: Admin,
+    account_id: str,
+    kind: str = "",
+    feature: str = "",
+    since: str = "",
+    until: str = "",
+    cursor: str = "",
+) -> HTMLResponse:
+    """One account: figures, forms, and its history filtered by kind, feature and time."""
+    wanted = HistoryFilter(kind=kind, feature=feature, since=since, until=until, cursor=cursor)
+    return _account_page(request, session, account_id, wanted=wanted)
 
 
 @router.post("/accounts/{account_id}/grants", response_model=None)
