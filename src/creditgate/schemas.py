@@ -7,8 +7,8 @@ decimal strings ("12.5"): exact, and free of the float rounding JSON numbers inv
 Requests accept an amount as a decimal string or a whole number of credits, never a float.
 """
 
-from datetime import date, datetime
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
@@ -1065,7 +1065,7 @@ class SpendIn(In):
     amount: WireCredits | None = None
     feature: str | None = Field(default=None, examples=["audio.generate"])
     model: str | None = None
-    quantity: WireQuantity | None = None
+    quantity: QuantityIn | None = None
     member_id: str | None = None
     metadata: Metadata | None = None
 
@@ -1117,7 +1117,7 @@ class SettleIn(In):
     )
 
     actual: WireCredits | None = None
-    quantity: WireQuantity | None = None
+    quantity: QuantityIn | None = None
     latency_ms: StrictInt | None = None
     request_id: str | None = None
 
@@ -1177,7 +1177,7 @@ class CheckIn(In):
 
     feature: str = Field(examples=["audio.generate"])
     model: str | None = None
-    quantity: WireQuantity | None = None
+    quantity: QuantityIn | None = None
 
 
 class QuoteIn(CheckIn):

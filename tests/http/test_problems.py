@@ -5,8 +5,9 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import BaseModel, ConfigDict, StrictInt
 
-from creditgate import Credits
+from creditgate import Credits, Engine, InvalidInput
 from creditgate.app import create_app
 from creditgate.settings import Settings
 from tests.factories import MINUTE, funded_account
@@ -160,6 +161,91 @@ def test_invalid_input_problem_names_the_field_and_the_reason(service: Service) 
     assert body["detail"] == "amount: an amount has at most 3 decimal places"
 
 
+ENGINE_WORDS: dict[str, tuple[str, str, object, Callable[[Engine], object]]] = {
+    "quantity of the wrong type": (
+        "POST",
+        "/v1/quote",
+        {"feature": "image.generate", "quantity": "3"},
+        lambda e: e.quote("image.generate", quantity="3"),
+    ),
+    "negative token count": (
+        "POST",
+        "/v1/quote",
+        {"feature": "image.generate", "quantity": {"input": -1}},
+        lambda e: e.quote("image.generate", quantity={"input": -1}),
+    ),
+    "account id empty": (
+        "POST",
+        "/v1/accounts",
+        {"account_id": " "},
+        lambda e: e.create_account(" "),
+    ),
+    "price minimum negative": (
+        "POST",
+        "/v1/features/image.generate/prices",
+        {"rule": {"rule": "flat", "credits": "1"}, "minimum": "-1"},
+        lambda e: e.set_price("image.generate", {"rule": "flat", "credits": "1"}, minimum="-1"),
+    ),
+    "price rule field bad": (
+        "POST",
+        "/v1/features/image.generate/prices",
+        {"rule": {"rule": "per_block", "credits": "1", "block": 0}},
+        lambda e: e.set_price("image.generate", {"rule": "per_block", "credits": "1", "block": 0}),
+    ),
+    "limit out of range": (
+        "GET",
+        "/v1/accounts/org_1/entries?limit=0",
+        None,
+        lambda e: e.history("org_1", limit=0),
+    ),
+    "limit not a number": (
+        "GET",
+        "/v1/usage?limit=many",
+        None,
+        lambda e: e.usage(limit="many"),  # type: ignore[arg-type]
+    ),
+    "enum value unknown": (
+        "GET",
+        "/v1/accounts/org_1/holds?status=won",
+        None,
+        lambda e: e.holds("org_1", status="won"),
+    ),
+    "id not a number": (
+        "GET",
+        "/v1/holds/abc",
+        None,
+        lambda e: e.get_hold("abc"),  # type: ignore[arg-type]
+    ),
+    "flag not a bool": (
+        "PATCH",
+        "/v1/accounts/org_1",
+        {"is_frozen": "yes"},
+        lambda e: e.update_account("org_1", is_frozen="yes"),  # type: ignore[arg-type]
+    ),
+}
+"""Bad input over HTTP, and the same input given to the engine: most of it the service
+judges before the engine does (a price's rule and minimum it leaves to the engine)."""
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "act"), list(ENGINE_WORDS.values()), ids=list(ENGINE_WORDS)
+)
+def test_invalid_input_problem_names_the_field_and_reason_the_engine_names(
+    service: Service, method: str, path: str, body: object, act: Callable[[Engine], object]
+) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        act(service.engine)
+
+    response = service.http.request(method, path, json=body, headers=service.keys.header("admin"))
+
+    answer = response.json()
+    assert (response.status_code, answer["field"], answer["reason"]) == (
+        422,
+        raised.value.field,
+        raised.value.reason,
+    )
+
+
 def test_idempotency_conflict_problem_names_the_key(service: Service) -> None:
     engine, http, keys = service.engine, service.http, service.keys
     user = fresh_id("user")
@@ -245,3 +331,42 @@ def test_unexpected_error_echoes_the_request_id_header(failing: TestClient) -> N
     response = failing.get("/v1/broken", headers={"X-Request-ID": "req-500"})
 
     assert response.headers.get("X-Request-ID") == "req-500"
+
+
+class Pair(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    a: int
+
+
+class Either(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    size: StrictInt | Pair
+
+
+@pytest.fixture(scope="module")
+def unions(service: Service) -> Iterator[TestClient]:
+    """The app with one more route, whose body holds a union of two types."""
+    app = create_app(engine=service.engine)
+
+    @app.post("/v1/either")
+    def either(body: Either) -> None:
+        return None
+
+    with TestClient(app) as client:
+        yield client
+
+
+def test_invalid_input_problem_leaves_the_union_branches_out_of_the_field(
+    unions: TestClient,
+) -> None:
+    response = unions.post("/v1/either", json={"size": "3"})
+
+    body = response.json()
+    assert (response.status_code, body["field"]) == (422, "size")
+    assert [error["field"] for error in body["errors"]] == ["size"]
+
+
+def test_invalid_input_problem_names_a_field_inside_a_union_branch(unions: TestClient) -> None:
+    response = unions.post("/v1/either", json={"size": {"a": "x"}})
+
+    assert [error["field"] for error in response.json()["errors"]] == ["size", "size.a"]

@@ -3,9 +3,15 @@
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from creditgate import Engine
+
+ON_SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+"""For browser tests of the pages themselves: what the engine does beneath them is proven on
+both backends by the engine, service and parity tests, so a browser on one backend is enough
+(the analytics page, whose figures are compared with SQL, runs on both)."""
 
 CHROMIUM = Path("/usr/bin/chromium")
 VIEWPORT = {"width": 1024, "height": 720}

@@ -12,7 +12,9 @@ from playwright.sync_api import expect
 from creditgate import Credits, HoldStatus, Provider
 from creditgate.domain.ids import HoldId
 from tests.factories import bought
-from tests.web.browsing import ACCOUNT, Console
+from tests.web.browsing import ACCOUNT, ON_SQLITE, Console
+
+pytestmark = ON_SQLITE
 
 PACK = "creator"
 PRICE_MINOR = 1499

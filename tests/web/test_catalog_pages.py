@@ -7,7 +7,9 @@ from playwright.sync_api import expect
 
 from creditgate import Credits
 from creditgate.domain.plans import Interval, Rollover
-from tests.web.browsing import ACCOUNT, Console
+from tests.web.browsing import ACCOUNT, ON_SQLITE, Console
+
+pytestmark = ON_SQLITE
 
 PHONE = {"width": 375, "height": 740}
 OVERFLOWS = "document.documentElement.scrollWidth > window.innerWidth"

@@ -10,7 +10,9 @@ from creditgate.app import create_app
 from creditgate.settings import Settings
 from tests.conftest import START
 from tests.servers import live
-from tests.web.browsing import ACCOUNT, FEATURE, Console
+from tests.web.browsing import ACCOUNT, FEATURE, ON_SQLITE, Console
+
+pytestmark = ON_SQLITE
 
 
 def test_sign_in_opens_the_features_page(console: Console) -> None:

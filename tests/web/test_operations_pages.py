@@ -11,7 +11,9 @@ from creditgate.domain.catalog import catalog_data
 from creditgate.domain.guests import GuestQuota
 from creditgate.domain.webhooks import AttemptOutcome, DeliveryStatus
 from creditgate.storage.database import Database
-from tests.web.browsing import ACCOUNT, FEATURE, Console
+from tests.web.browsing import ACCOUNT, FEATURE, ON_SQLITE, Console
+
+pytestmark = ON_SQLITE
 
 HOOK_URL = "https://hooks.example.com/creditgate"
 

@@ -22,7 +22,9 @@ from creditgate.app import create_app
 from creditgate.settings import Settings
 from tests.fakes.stripe_api import FakeStripe
 from tests.servers import live
-from tests.web.browsing import VIEWPORT
+from tests.web.browsing import ON_SQLITE, VIEWPORT
+
+pytestmark = ON_SQLITE
 
 FEATURE = "image.generate"
 

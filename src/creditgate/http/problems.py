@@ -8,12 +8,15 @@ logged with the request id and answered as a bare 500.
 
 import json
 import logging
+import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
@@ -137,13 +140,107 @@ def from_error(error: CreditgateError, request_id: str | None = None) -> Respons
     )
 
 
-def _field(loc: tuple[int | str, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
+_PLACES = ("body", "query", "path", "header", "cookie")
+
+_ROW_ID_MAX = 2**63 - 1
+"""The largest id a path takes: a row id is a signed 64-bit integer."""
+
+_INTEGER_ERRORS = {
+    "int_type",
+    "int_parsing",
+    "int_parsing_size",
+    "int_from_float",
+    "greater_than",
+    "greater_than_equal",
+    "less_than",
+    "less_than_equal",
+}
+"""Pydantic's errors for a value that is not an integer within a parameter's bounds."""
 
 
-def _reason(error: Any) -> str:
-    """Pydantic's message, without the "Value error, " its own validators' messages carry."""
+def _field(error: Mapping[str, Any], body: object) -> str:
+    """The field an error names, written as the caller wrote it.
+
+    Pydantic's `loc` also names the branch of a union it tried (`int`, `TokenCountsWire`,
+    `function-after[…]`): a part of a body's `loc` that the body does not hold is such a
+    tag and is left out (the last part of a missing field excepted). A repeated query
+    parameter carries no index on the wire, so its index is left out too (`kinds`, not
+    `kinds.0`). A field named by the engine's own check (`quantity.input`) is taken as is.
+    """
+    loc = tuple(error.get("loc", ()))
+    place, parts = (loc[0], loc[1:]) if loc and loc[0] in _PLACES else ("body", loc)
+    kept: list[str] = []
+    if place == "body":
+        value: Any = body
+        for index, part in enumerate(parts):
+            held = (isinstance(value, dict) and part in value) or (
+                isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
+            )
+            if held:
+                value = value[part]
+            elif not (index == len(parts) - 1 and error.get("type") == "missing"):
+                continue  # a union's branch tag
+            kept.append(str(part))
+    else:
+        kept = [str(part) for part in parts if not isinstance(part, int)]
+    field = ".".join(kept) or "body"
+    context = error.get("ctx") or {}
+    judged = context.get("field") if error.get("type") == InvalidInput.code else None
+    if isinstance(judged, str):
+        parent, _, name = field.rpartition(".")
+        if judged == name or judged.startswith(f"{name}."):
+            return f"{parent}.{judged}" if parent else judged
+    return field
+
+
+def _bounds(request: Request, error: Mapping[str, Any]) -> tuple[int, int] | None:
+    """The declared bounds of the integer path or query parameter an error names."""
+    loc = tuple(error.get("loc", ()))
+    route = request.scope.get("route")
+    if len(loc) < 2 or loc[0] not in ("path", "query") or not isinstance(route, APIRoute):
+        return None
+    dependants = [route.dependant]
+    while dependants:
+        dependant = dependants.pop()
+        dependants.extend(dependant.dependencies)
+        params = dependant.path_params if loc[0] == "path" else dependant.query_params
+        for param in params:
+            if param.alias != loc[1] or param.field_info.annotation is not int:
+                continue
+            least = most = None
+            for rule in param.field_info.metadata:
+                least = getattr(rule, "ge", least)
+                most = getattr(rule, "le", most)
+            if isinstance(least, int) and isinstance(most, int):
+                return least, most
+    return None
+
+
+def _reason(error: Mapping[str, Any], bounds: tuple[int, int] | None = None) -> str:
+    """Why a value was refused, in the engine's words where the engine has words for it.
+
+    The same bad input is refused by the engine embedded and by the service, and code
+    written against either must see an equal `InvalidInput`: so a value judged by the
+    engine's own check keeps its reason, an enum says `one of: …`, a flag `must be true or
+    false`, and an integer parameter its range as the engine's checks of ids and limits
+    word it. Anything else keeps Pydantic's message, without the "Value error, " that its
+    validators' messages carry.
+    """
+    kind = error.get("type")
+    context = error.get("ctx") or {}
+    if kind == InvalidInput.code and "reason" in context:
+        return str(context["reason"])
+    if kind == "enum":
+        allowed = re.findall(r"'([^']*)'", str(context.get("expected", "")))
+        if allowed:
+            return f"one of: {', '.join(allowed)}"
+    if kind in ("bool_type", "bool_parsing"):
+        return "must be true or false"
+    if kind in _INTEGER_ERRORS and bounds is not None:
+        least, most = bounds
+        if (least, most) == (1, _ROW_ID_MAX):
+            return "must be a positive integer id"
+        return f"an integer from {least} to {most}"
     return str(error.get("msg", "is invalid")).removeprefix("Value error, ")
 
 
@@ -163,9 +260,11 @@ async def _on_invalid_request(request: Request, error: Exception) -> Response:
             detail="the body is not valid JSON",
             request_id=_request_id(request),
         )
-    first = errors[0] if errors else {"loc": ("body",), "msg": "is invalid"}
-    field = _field(tuple(first.get("loc", ())))
-    reason = _reason(first)
+    # One entry per field: the branches of a union each add an error for the same field.
+    named: dict[str, str] = {}
+    for each in errors or [{"loc": ("body",), "msg": "is invalid"}]:
+        named.setdefault(_field(each, error.body), _reason(each, _bounds(request, each)))
+    field, reason = next(iter(named.items()))
     return problem(
         422,
         code=InvalidInput.code,
@@ -174,7 +273,7 @@ async def _on_invalid_request(request: Request, error: Exception) -> Response:
         fields={
             "field": field,
             "reason": reason,
-            "errors": [{"field": _field(tuple(e["loc"])), "reason": _reason(e)} for e in errors],
+            "errors": [{"field": f, "reason": r} for f, r in named.items()],
         },
         request_id=_request_id(request),
     )
