@@ -4,9 +4,10 @@ An app's pages show credits with creditgate's web components, which call the ser
 the person's browser. An API key must never reach a browser, so the app's back end mints a
 widget token instead: it names one account (or none, for a guest), ends within minutes,
 reads only that account, and may start a checkout that returns to the URLs the back end
-chose. The token is signed, not stored: minting it writes nothing, and checking it costs
-one HMAC. The service keeps its signing keys in the database, so every worker checks
-every token, and a token names the key that signed it.
+chose. The token is signed, not stored: minting one writes nothing (but the very first,
+which makes the signing key), and checking one costs an HMAC. The service keeps its
+signing keys in the database, so every worker checks every token, and a token names the
+key that signed it.
 
 Token text: `cgw.<key id>.<claims>.<signature>`, where the claims are compact JSON in
 unpadded base64url and the signature is HMAC-SHA256 of everything before its dot.

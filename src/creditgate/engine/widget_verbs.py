@@ -1,9 +1,10 @@
 """The widgets' half of the `Engine`: tokens for a browser, and what the widgets show.
 
 A mixin, like the plans', so `Engine` stays one object with one vocabulary. Minting a token
-reads the signing key (cached) and writes nothing; checking one costs an HMAC. The reads a
-widget makes are the engine's own (balance, alert line, quote), answered for the token's
-account only, so a widget can never be pointed at another account.
+reads the signing key (cached; the first mint makes it) and writes nothing else; checking
+one costs an HMAC. The reads a widget makes are the engine's own (balance, alert line,
+quote), answered for the token's account only, so a widget can never be pointed at
+another account.
 """
 
 from datetime import UTC, datetime
