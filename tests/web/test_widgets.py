@@ -290,3 +290,31 @@ def test_widgets_fit_a_phone_screen(shop: Shop) -> None:
     overflow = shop.page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     assert overflow is False
     shop.screenshot("widgets_phone")
+
+
+def test_the_pack_dialog_works_from_the_keyboard(shop: Shop) -> None:
+    shop.show(token(shop, success_url=f"{shop.app}/paid", cancel_url=f"{shop.app}/"))
+    shop.page.evaluate(
+        """document.addEventListener("creditgate:checkout", (event) => {
+             event.preventDefault();
+             window.started = event.detail;
+           })"""
+    )
+    opener = shop.page.get_by_role("button", name="Buy credits")
+    expect(opener).to_be_visible()
+
+    opener.focus()
+    shop.page.keyboard.press("Enter")
+    dialog = shop.page.get_by_role("dialog", name="Buy credits")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("button", name="Creator")).to_be_focused()
+    shop.page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    opener.focus()
+    shop.page.keyboard.press("Enter")
+    shop.page.keyboard.press("Tab")
+    shop.page.keyboard.press("Enter")
+    shop.page.wait_for_function("window.started !== undefined")
+
+    purchase = shop.engine.purchases("user_1").items[0]
+    assert purchase.pack == "pro"
