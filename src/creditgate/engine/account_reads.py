@@ -120,9 +120,9 @@ class AccountReads:
     def lots(self, account_id: str, *, include_spent: bool = False) -> tuple[Lot, ...]:
         """The account's lots with credits left, in burn order: the order spends take them.
 
-        Burn order is priority (lower first), then soonest expiry (never-expiring last), then
-        age. A lot past its expiry has nothing left, whether or not the expiry pass has run;
-        with `include_spent`, the lots with nothing left (spent or expired) are listed too.
+        The order is `domain.lots.burn_key`'s. A lot past its expiry has nothing left,
+        whether or not the expiry pass has run; with `include_spent`, the lots with nothing
+        left (spent or expired) are listed too.
 
         Raises:
             AccountNotFound: no account has this id.

@@ -29,7 +29,6 @@ from creditgate.web.console import (
     refused,
     router,
     see,
-    status_of,
 )
 from creditgate.web.sessions import Session
 
@@ -51,7 +50,7 @@ def accounts(request: Request, session: Admin, account_id: str = "") -> Response
         found = engine_of(request).get_account(wanted)
     except CreditgateError as error:
         context = {"error": error, "account_id": wanted}
-        return page(request, "accounts.html", session, context, status=status_of(error))
+        return page(request, "accounts.html", session, context)
     return RedirectResponse(f"/admin/accounts/{quote(found.id)}", status_code=303)
 
 
@@ -122,8 +121,7 @@ def _account_page(
         }
     except CreditgateError as missing:
         return refused(request, missing)
-    status = 200 if error is None else status_of(error)
-    return page(request, "account.html", session, context, status=status)
+    return page(request, "account.html", session, context)
 
 
 @router.get("/accounts/{account_id}")

@@ -37,7 +37,7 @@ from creditgate.schemas import (
     SourceGrantsOut,
     WelcomeUsageOut,
 )
-from creditgate.web.console import Admin, engine_of, page, refused, router, status_of
+from creditgate.web.console import Admin, engine_of, page, refused, router
 
 RANGE_DAYS_DEFAULT = 30
 """Days the page shows when no range is chosen: today and the 29 before it."""
@@ -496,7 +496,7 @@ def analytics(
         context["figures"] = figures(engine, start, end)
     except CreditgateError as error:
         context["error"] = error
-        return page(request, "analytics.html", session, context, status=status_of(error))
+        return page(request, "analytics.html", session, context)
     return page(request, "analytics.html", session, context)
 
 

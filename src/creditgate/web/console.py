@@ -122,9 +122,16 @@ def page(
     session: Session | None,
     context: Mapping[str, object],
     *,
-    status: int = 200,
+    status: int | None = None,
 ) -> HTMLResponse:
-    """Render a template with what every page needs: the session's CSRF token, a form key."""
+    """Render a template with what every page needs: the session's CSRF token, a form key.
+
+    Without a `status`, a page showing an engine error (`context["error"]`) answers the
+    status the API answers for it, and any other page 200.
+    """
+    if status is None:
+        shown = context.get("error")
+        status = status_of(shown) if isinstance(shown, CreditgateError) else 200
     full = {
         "csrf": None if session is None else session.csrf,
         "signed_in": session is not None,
@@ -137,7 +144,7 @@ def page(
 
 def refused(request: Request, error: CreditgateError) -> HTMLResponse:
     """A page that says what the engine refused, with the API's status."""
-    return page(request, "refused.html", None, {"error": error}, status=status_of(error))
+    return page(request, "refused.html", None, {"error": error})
 
 
 def see(path: str, done: str) -> RedirectResponse:

@@ -20,7 +20,6 @@ from creditgate.web.console import (
     refused,
     router,
     see,
-    status_of,
 )
 from creditgate.web.sessions import Session
 
@@ -32,8 +31,7 @@ def _features_page(
     typed: dict[str, str] | None = None,
 ) -> HTMLResponse:
     context = {"features": engine_of(request).features(), "error": error, "typed": typed or {}}
-    status = 200 if error is None else status_of(error)
-    return page(request, "features.html", session, context, status=status)
+    return page(request, "features.html", session, context)
 
 
 @router.get("/features")
@@ -74,8 +72,7 @@ def _feature_page(
         }
     except CreditgateError as missing:
         return refused(request, missing)
-    status = 200 if error is None else status_of(error)
-    return page(request, "feature.html", session, context, status=status)
+    return page(request, "feature.html", session, context)
 
 
 @router.get("/features/{key}")

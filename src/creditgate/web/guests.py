@@ -26,7 +26,6 @@ from creditgate.web.console import (
     refused,
     router,
     see,
-    status_of,
 )
 from creditgate.web.sessions import Session
 
@@ -49,8 +48,7 @@ def _guests_page(
         "window_text": window_text,
         "error": error,
     }
-    status = 200 if error is None else status_of(error)
-    return page(request, "guests.html", session, context, status=status)
+    return page(request, "guests.html", session, context)
 
 
 def _whole(text: str) -> int | str:

@@ -13,7 +13,6 @@ from creditgate.web.console import (
     refused,
     router,
     see,
-    status_of,
 )
 from creditgate.web.sessions import Session
 
@@ -22,8 +21,7 @@ def _keys_page(
     request: Request, session: Session, error: CreditgateError | None = None
 ) -> HTMLResponse:
     context = {"keys": engine_of(request).api_keys(), "scopes": [s.value for s in Scope]}
-    status = 200 if error is None else status_of(error)
-    return page(request, "keys.html", session, {**context, "error": error}, status=status)
+    return page(request, "keys.html", session, {**context, "error": error})
 
 
 @router.get("/keys")

@@ -21,7 +21,6 @@ from creditgate.web.console import (
     refused,
     router,
     see,
-    status_of,
 )
 from creditgate.web.sessions import Session
 
@@ -74,8 +73,7 @@ def _packs_page(
         "error": error,
         "money": money,
     }
-    status = 200 if error is None else status_of(error)
-    return page(request, "packs.html", session, context, status=status)
+    return page(request, "packs.html", session, context)
 
 
 def _pack_page(
@@ -91,8 +89,7 @@ def _pack_page(
     except CreditgateError as missing:
         return refused(request, missing)
     context = {"pack": pack, "values": values or _values(pack), "error": error, "money": money}
-    status = 200 if error is None else status_of(error)
-    return page(request, "pack.html", session, context, status=status)
+    return page(request, "pack.html", session, context)
 
 
 @router.get("/packs")

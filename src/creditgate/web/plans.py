@@ -21,7 +21,6 @@ from creditgate.web.console import (
     refused,
     router,
     see,
-    status_of,
 )
 from creditgate.web.sessions import Session
 
@@ -83,8 +82,7 @@ def _plans_page(
         "error": error,
         **_choices(),
     }
-    status = 200 if error is None else status_of(error)
-    return page(request, "plans.html", session, context, status=status)
+    return page(request, "plans.html", session, context)
 
 
 def _plan_page(
@@ -100,8 +98,7 @@ def _plan_page(
     except CreditgateError as missing:
         return refused(request, missing)
     context = {"plan": plan, "values": values or _values(plan), "error": error, **_choices()}
-    status = 200 if error is None else status_of(error)
-    return page(request, "plan.html", session, context, status=status)
+    return page(request, "plan.html", session, context)
 
 
 @router.get("/plans")

@@ -21,7 +21,6 @@ from creditgate.web.console import (
     refused,
     router,
     see,
-    status_of,
 )
 from creditgate.web.sessions import Session
 
@@ -58,8 +57,7 @@ def _promos_page(
         "values": values or {},
         "error": error,
     }
-    status = 200 if error is None else status_of(error)
-    return page(request, "promos.html", session, context, status=status)
+    return page(request, "promos.html", session, context)
 
 
 def _promo_page(
@@ -80,8 +78,7 @@ def _promo_page(
         "values": values or _values(promo),
         "error": error,
     }
-    status = 200 if error is None else status_of(error)
-    return page(request, "promo.html", session, context, status=status)
+    return page(request, "promo.html", session, context)
 
 
 @router.get("/promos")

@@ -14,7 +14,7 @@ from creditgate.domain.packs import PurchaseStatus
 from creditgate.domain.plans import SubscriptionStatus
 from creditgate.domain.plans import subscription_status as standing
 from creditgate.web.catalog_forms import money
-from creditgate.web.console import Admin, engine_of, page, router, status_of
+from creditgate.web.console import Admin, engine_of, page, router
 
 PAGE_SIZE = 50
 """Rows of each list on one page; an "older" link pages on."""
@@ -66,5 +66,4 @@ def purchases(
         "money": money,
         "error": error,
     }
-    code = 200 if error is None else status_of(error)
-    return page(request, "purchases.html", session, context, status=code)
+    return page(request, "purchases.html", session, context)

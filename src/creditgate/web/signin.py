@@ -19,7 +19,6 @@ from creditgate.web.console import (
     refused,
     router,
     sessions_of,
-    status_of,
 )
 
 
@@ -59,7 +58,7 @@ async def login(request: Request) -> Response:
     except (Unauthenticated, Forbidden, RateLimited) as error:
         token = secrets.token_urlsafe(32)
         context = {"login_csrf": token, "error": error}
-        response = page(request, "login.html", None, context, status=status_of(error))
+        response = page(request, "login.html", None, context)
         _cookie(request, response, LOGIN_COOKIE, token)
         return response
     session_id, _ = sessions_of(request).open(

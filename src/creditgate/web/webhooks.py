@@ -18,7 +18,6 @@ from creditgate.web.console import (
     refused,
     router,
     see,
-    status_of,
 )
 from creditgate.web.sessions import Session
 
@@ -52,8 +51,7 @@ def _webhooks_page(
         "choices": EVENT_CHOICES,
         "error": error,
     }
-    status = 200 if error is None else status_of(error)
-    return page(request, "webhooks.html", session, context, status=status)
+    return page(request, "webhooks.html", session, context)
 
 
 def _webhook_page(
@@ -75,8 +73,7 @@ def _webhook_page(
         }
     except CreditgateError as missing:
         return refused(request, missing)
-    status = 200 if error is None else status_of(error)
-    return page(request, "webhook.html", session, context, status=status)
+    return page(request, "webhook.html", session, context)
 
 
 @router.get("/webhooks")
