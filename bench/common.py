@@ -294,10 +294,14 @@ def pick(thread: int, iteration: int, *, threads: int, accounts: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Rate:
-    """Operations completed in a measured span."""
+    """Operations completed in a measured span, and the CPU this process spent on them."""
 
     ops: int
     seconds: float
+    cpu_s: float = 0.0
+    """This process's CPU time (all its threads) over the span: 0 when not measured."""
+    sys_s: float = 0.0
+    """The part of `cpu_s` spent in the kernel: writing and syncing files, sockets."""
 
     @property
     def per_s(self) -> float:
@@ -305,7 +309,22 @@ class Rate:
         return self.ops / self.seconds if self.seconds > 0 else 0.0
 
     def __add__(self, other: "Rate") -> "Rate":
-        return Rate(self.ops + other.ops, self.seconds + other.seconds)
+        return Rate(
+            self.ops + other.ops,
+            self.seconds + other.seconds,
+            self.cpu_s + other.cpu_s,
+            self.sys_s + other.sys_s,
+        )
+
+    @property
+    def cpu_ms(self) -> float:
+        """This process's CPU milliseconds per operation."""
+        return self.cpu_s * 1000 / self.ops if self.ops else 0.0
+
+    @property
+    def sys_ms(self) -> float:
+        """The kernel's share of `cpu_ms`."""
+        return self.sys_s * 1000 / self.ops if self.ops else 0.0
 
 
 def run_threads(worker: Worker, *, threads: int, seconds: float) -> Rate:
@@ -340,15 +359,19 @@ def run_threads(worker: Worker, *, threads: int, seconds: float) -> Rate:
     with suppress(threading.BrokenBarrierError):
         barrier.wait()
     started = time.perf_counter()
+    cpu_started = os.times()
     while not errors and time.perf_counter() - started < seconds:
         time.sleep(min(0.05, seconds / 20))
     stop.set()
     for thread in pool:
         thread.join()
     elapsed = time.perf_counter() - started
+    cpu_ended = os.times()
+    user = cpu_ended.user - cpu_started.user
+    system = cpu_ended.system - cpu_started.system
     if errors:
         raise errors[0]
-    return Rate(sum(counts), elapsed)
+    return Rate(sum(counts), elapsed, user + system, system)
 
 
 def alternate(
@@ -382,13 +405,19 @@ def report(
     floor_unit: str = "ops",
     others: Sequence[tuple[str, Rate, str]] = (),
 ) -> None:
-    """Print `label: N unit/s | floor F ops/s | ratio R | gap G ms`, and any target's outcome.
+    """Print `label: N unit/s | floor F ops/s | ratio R | gap G ms`, the CPU, and any target.
 
     The gap is the wall time one more operation of the figure costs over one of the floor.
     `floor_label` names what the figure is measured against (`floor` unless the script
     compares with something else), `floor_unit` what the reference counts (`ops`), and
     `target_label` how the target reads (`target 0.50`). `others` are more references, each
     (label, rate, unit), printed after it with their ratios: `| label F unit/s | ratio R`.
+    When both rates were timed by `run_threads`, the line ends with this process's CPU per
+    operation, the kernel's share of it, and the cores it kept busy, figure/floor:
+    `| cpu 0.68/0.07 ms per op (kernel 0.20/0.04) on 0.86/0.43 cores`. The kernel's share
+    is writing and syncing files and talking to sockets; the rest is Python and the drivers.
+    One process's threads share one interpreter lock, so a figure near 1 core is bound by
+    Python.
     """
     ratio = figure.per_s / floor.per_s if floor.per_s else 0.0
     gap_ms = (1 / figure.per_s - 1 / floor.per_s) * 1000 if ratio else 0.0
@@ -399,6 +428,12 @@ def report(
     for other_label, other, other_unit in others:
         other_ratio = figure.per_s / other.per_s if other.per_s else 0.0
         line += f" | {other_label} {other.per_s:,.0f} {other_unit}/s | ratio {other_ratio:.2f}"
+    if figure.cpu_s and floor.cpu_s:
+        line += (
+            f" | cpu {figure.cpu_ms:.3f}/{floor.cpu_ms:.3f} ms per op"
+            f" (kernel {figure.sys_ms:.3f}/{floor.sys_ms:.3f})"
+            f" on {figure.cpu_s / figure.seconds:.2f}/{floor.cpu_s / floor.seconds:.2f} cores"
+        )
     if target is not None:
         line += f" | {target_label} {target:.2f} {'met' if ratio >= target else 'MISSED'}"
     print(line, flush=True)
@@ -431,6 +466,14 @@ class Floor:
 
     def _connect(self) -> AbstractContextManager[sqlite3.Connection | psycopg.Connection]:
         return floor_connection(self.backend, self.url)
+
+    def once(self) -> None:
+        """One charge of the first account, on a connection of its own."""
+        with self._connect() as conn:
+            if isinstance(conn, sqlite3.Connection):
+                _sqlite_floor_charge(conn, 1, 1)
+            else:
+                _pg_floor_charge(conn, 1, 1)
 
     def worker(self, *, threads: int, accounts: int) -> Worker:
         """Threads that charge 1 unit per operation, spread as `pick` says."""
@@ -580,6 +623,25 @@ def engine_worker(engine: Engine, names: Sequence[str], op: EngineOp, *, threads
     return run
 
 
+WAL_SAMPLE_OPS = 40
+"""Operations per WAL count: few enough that no automatic checkpoint restarts the log."""
+
+
+def wal_pages(url: str, op: Callable[[], None]) -> float:
+    """The pages one operation writes to a SQLite file's WAL: its commit's share of the fsync.
+
+    The log is emptied by a checkpoint first; `PRAGMA wal_checkpoint` then reports the
+    frames (pages) the operations appended.
+    """
+    with floor_connection("sqlite", url) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        for _ in range(WAL_SAMPLE_OPS):
+            op()
+        row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert row is not None
+    return float(row[1]) / WAL_SAMPLE_OPS
+
+
 def is_targeted(backend: Backend, threads: int) -> bool:
     """Where the 0.5 target applies: SQLite with 1 thread, PostgreSQL with 8."""
     return (backend, threads) in {("sqlite", 1), ("postgresql", 8)}
@@ -632,6 +694,13 @@ def _suite_on(
                     unit=unit,
                     target=target,
                 )
+        if backend == "sqlite":
+            pages = wal_pages(url, lambda: op(engine, names[0]))
+            floor_pages = wal_pages(floor_url, floor.once)
+            note(
+                f"sqlite: pages written to the WAL per commit: {pages:.1f} by the engine,"
+                f" {floor_pages:.1f} by the floor (each is fsynced at commit)"
+            )
         checked = engine.verify()
         assert checked.is_clean, f"verify found problems: {checked.problems[:3]}"
         note(f"{backend}: verify clean after the run ({checked.entries:,} entries)")

@@ -1,8 +1,12 @@
 """Plain functions that build common starting states for tests."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
+
+from sqlalchemy import event
 
 from creditgate import (
     Account,
@@ -12,6 +16,7 @@ from creditgate import (
     Provider,
     ProviderEvent,
 )
+from creditgate.storage.database import Database
 
 
 def funded_account(
@@ -196,3 +201,18 @@ def analytics_scene() -> list[AnalyticsStep]:
     ]
     steps.append((day_2 + DAY + 13 * HOUR, lambda e: e.expire()))
     return steps
+
+
+@contextmanager
+def counting(database: Database) -> Iterator[list[str]]:
+    """Every SQL statement the database runs inside the block."""
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(database.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(database.engine, "before_cursor_execute", count)

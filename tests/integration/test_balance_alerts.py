@@ -5,19 +5,16 @@ that no worker sends to, so each test sees exactly what was written, in order.
 """
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from creditgate import Credits, Engine, InvalidInput, ManualClock
 from creditgate.domain.alerts import AlertLevel
 from creditgate.storage.catalog import set_setting
 from creditgate.storage.database import Database
-from tests.factories import MINUTE, funded_account
+from tests.factories import MINUTE, counting, funded_account
 
 SILENT_URL = "https://hooks.example.com/creditgate"
 """An endpoint nothing delivers to in these tests: its deliveries are the outbox's log."""
@@ -44,21 +41,6 @@ def set_default_low(database: Database, credits: int | None) -> None:
     value = None if credits is None else json.dumps({"low": str(Credits.parse(credits).units)})
     with database.write() as conn:
         set_setting(conn, "alerts", value)
-
-
-@contextmanager
-def counting(database: Database) -> Iterator[list[str]]:
-    """Every SQL statement the database runs inside the block."""
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    event.listen(database.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(database.engine, "before_cursor_execute", count)
 
 
 def test_low_line_crossed_twice_raises_two_low_events_with_a_recovery_between(

@@ -26,6 +26,7 @@ from creditgate.domain.plans import add_months, month_start
 from creditgate.domain.pricing import PriceId, Quantity, TokenCounts
 from creditgate.domain.results import Balance, PeriodUsage
 from creditgate.domain.topups import next_state
+from creditgate.domain.usage import UsageEvent
 from creditgate.domain.webhooks import EventType
 from creditgate.engine import alerts, outbox, renewals
 from creditgate.engine.clock import Clock
@@ -40,7 +41,7 @@ from creditgate.storage.accounts import (
 )
 from creditgate.storage.catalog import PriceCache
 from creditgate.storage.database import Database
-from creditgate.storage.entries import insert_entry
+from creditgate.storage.entries import write_entry
 from creditgate.storage.lots import insert_lot
 from creditgate.storage.revision_cache import RevisionCache
 from creditgate.storage.topups import insert_top_up_purchase
@@ -82,6 +83,7 @@ class Books:
         self.cache = cache or RevisionCache()
         """The database's cache of the default alert line and the webhook listeners."""
         self._locked: dict[int, AccountRow] = {}
+        self._events: dict[int, list[UsageEvent]] = {}
         self.tally = Tally()
         """What this transaction wrote because it was due (the scheduler's pass counts it)."""
 
@@ -311,7 +313,6 @@ class Books:
             row.period_spent += cost.units
             row.period_tokens += tokens
             row.tokens_used += tokens
-        lot_rows.apply_moves(self.conn, moves)
         entry = Entry(
             id=EntryId(0),
             account_id=row.account.id,
@@ -338,7 +339,7 @@ class Books:
             quantity=quantity,
             price_id=price_id,
         )
-        return replace(entry, id=insert_entry(self.conn, row.pk, entry))
+        return replace(entry, id=write_entry(self.conn, row.pk, entry))
 
     def emit(self, row: AccountRow, event_type: EventType, data: dict[str, Any]) -> None:
         """Write an event of a locked account to the outbox, in this transaction.
@@ -348,6 +349,15 @@ class Books:
         """
         assert row.pk in self._locked, "emit only for a locked account"
         outbox.write(self.conn, self.cache, row, event_type=event_type, data=data, now=self.now)
+
+    def record(self, row: AccountRow, event: UsageEvent) -> None:
+        """Write a use's event of a locked account with the account's figures, at `save`.
+
+        It commits with the use or not at all; on PostgreSQL it travels in the statement
+        that writes the figures, which saves a round trip per use.
+        """
+        assert row.pk in self._locked, "record only for a locked account"
+        self._events.setdefault(row.pk, []).append(event)
 
     def listening(self, row: AccountRow, event_type: EventType) -> bool:
         """Whether any endpoint hears `event_type` (to skip building a costly payload)."""
@@ -364,7 +374,7 @@ class Books:
             if row.top_up_threshold is not None:
                 self._move_top_up(row)
             alerts.move_level(self, row)
-            save_figures(self.conn, row)
+            save_figures(self.conn, row, self._events.pop(row.pk, ()))
 
     def _move_top_up(self, row: AccountRow) -> None:
         assert row.top_up_threshold is not None

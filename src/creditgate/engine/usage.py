@@ -158,9 +158,8 @@ def record(  # noqa: PLR0913 - an event has this many facets, all keyword-only
     metadata: dict[str, Any] | None = None,
 ) -> None:
     """Write the usage event of a use, in the transaction of its effect."""
-    insert_event(
-        books.conn,
-        row.pk,
+    books.record(
+        row,
         UsageEvent(
             id=0,
             account_id=row.account.id,

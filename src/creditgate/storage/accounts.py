@@ -1,19 +1,27 @@
 """Queries over accounts and organization members."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, case, literal, null, select, update
+from sqlalchemy import Connection, Row, bindparam, case, insert, literal, null, select, update
 
 from creditgate.domain.accounts import Account, CapPeriod, Member, OwnerKind
 from creditgate.domain.alerts import AlertLevel
 from creditgate.domain.amounts import Credits
 from creditgate.domain.ids import AccountId
 from creditgate.domain.topups import TopUpState
+from creditgate.domain.usage import UsageEvent
 from creditgate.storage.dialects import insert_if_absent
-from creditgate.storage.tables import CATALOG_REVISION, accounts, catalog_settings, members
+from creditgate.storage.tables import (
+    CATALOG_REVISION,
+    accounts,
+    catalog_settings,
+    members,
+    usage_events,
+)
+from creditgate.storage.usage import event_values, insert_event
 
 
 @dataclass(slots=True, kw_only=True)
@@ -169,28 +177,43 @@ def find_account_by_pk(conn: Connection, pk: int, *, lock: bool = False) -> Acco
     return _account_row(conn.execute(stmt, {"pk": pk}).one())
 
 
-def save_figures(conn: Connection, row: AccountRow) -> None:
-    """Write back figures changed under the account's lock."""
-    conn.execute(
-        _save_figures,
-        {
-            "pk": row.pk,
-            "balance": row.balance,
-            "held": row.held,
-            "debt": row.debt,
-            "seq": row.seq,
-            "next_due_at": row.next_due_at,
-            "renews_at": row.renews_at,
-            "period_started_at": row.period_started_at,
-            "period_spent": row.period_spent,
-            "period_tokens": row.period_tokens,
-            "tokens_used": row.tokens_used,
-            "top_up_threshold": row.top_up_threshold,
-            "top_up_state": None if row.top_up_state is None else row.top_up_state.value,
-            "alert_low": row.alert_low,
-            "alert_level": row.alert_level.value,
-        },
+# PostgreSQL writes the figures and a use's event in one statement (one round trip).
+# The event's parameters are named apart from the columns of `accounts`.
+_save_figures_and_event = _save_figures.add_cte(
+    insert(usage_events)
+    .values(
+        {c.name: bindparam(f"u_{c.name}", type_=c.type) for c in usage_events.c if c.name != "id"}
     )
+    .cte("new_event")
+)
+
+
+def save_figures(conn: Connection, row: AccountRow, events: Sequence[UsageEvent] = ()) -> None:
+    """Write back figures changed under the account's lock, with the usage events of its uses."""
+    figures = {
+        "pk": row.pk,
+        "balance": row.balance,
+        "held": row.held,
+        "debt": row.debt,
+        "seq": row.seq,
+        "next_due_at": row.next_due_at,
+        "renews_at": row.renews_at,
+        "period_started_at": row.period_started_at,
+        "period_spent": row.period_spent,
+        "period_tokens": row.period_tokens,
+        "tokens_used": row.tokens_used,
+        "top_up_threshold": row.top_up_threshold,
+        "top_up_state": None if row.top_up_state is None else row.top_up_state.value,
+        "alert_low": row.alert_low,
+        "alert_level": row.alert_level.value,
+    }
+    if len(events) == 1 and conn.dialect.name == "postgresql":
+        values = {f"u_{k}": v for k, v in event_values(row.pk, events[0]).items()}
+        conn.execute(_save_figures_and_event, figures | values)
+        return
+    for event in events:
+        insert_event(conn, row.pk, event)
+    conn.execute(_save_figures, figures)
 
 
 def lower_next_due_at(row: AccountRow, at: datetime) -> None:

@@ -15,27 +15,29 @@ from creditgate.storage.tables import accounts, usage_events
 _insert_event = insert(usage_events)
 
 
+def event_values(account_pk: int, event: UsageEvent) -> dict[str, Any]:
+    """The row of a usage event."""
+    return {
+        "account_id": account_pk,
+        "member_id": event.member_id,
+        "feature": event.feature,
+        "model": event.model,
+        "quantity": quantity_data(event.quantity),
+        "credits": event.credits.units,
+        "outcome": event.outcome.value,
+        "latency_ms": event.latency_ms,
+        "request_id": event.request_id,
+        "metadata": event.metadata,
+        "entry_id": event.entry_id,
+        "hold_id": event.hold_id,
+        "price_id": event.price_id,
+        "created_at": event.created_at,
+    }
+
+
 def insert_event(conn: Connection, account_pk: int, event: UsageEvent) -> None:
     """Append one usage event."""
-    conn.execute(
-        _insert_event,
-        {
-            "account_id": account_pk,
-            "member_id": event.member_id,
-            "feature": event.feature,
-            "model": event.model,
-            "quantity": quantity_data(event.quantity),
-            "credits": event.credits.units,
-            "outcome": event.outcome.value,
-            "latency_ms": event.latency_ms,
-            "request_id": event.request_id,
-            "metadata": event.metadata,
-            "entry_id": event.entry_id,
-            "hold_id": event.hold_id,
-            "price_id": event.price_id,
-            "created_at": event.created_at,
-        },
-    )
+    conn.execute(_insert_event, event_values(account_pk, event))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
