@@ -9,6 +9,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 
 from creditgate import __version__, web
@@ -71,6 +72,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Routes and dependencies that do I/O run in the worker's thread pool: no more
+        # threads than pooled connections, so a busy worker queues requests on the event
+        # loop rather than opening and closing connections beyond the pool's own.
+        to_thread.current_default_thread_limiter().total_tokens = served.db.pool_size
         yield
         if owned:
             served.close()

@@ -34,7 +34,11 @@ class Settings(BaseSettings):
     key_burst: int = Field(default=50, ge=1)
     """Calls a key may make at once before its rate applies."""
     pool_size: int = Field(default=10, ge=1, le=200)
-    """PostgreSQL connections per worker (and as many again on overflow)."""
+    """Database connections per worker, and as many threads for its database calls.
+
+    The pool may open as many again on overflow (an engine used from more threads, outside
+    the service); the service itself never runs more database calls at once than this.
+    """
     stripe_secret_key: SecretStr | None = None
     """Stripe's secret API key (`sk_…`): without one, checkouts answer 503."""
     stripe_webhook_secret: SecretStr | None = None

@@ -54,9 +54,13 @@ class Database:
         self.revision_cache = RevisionCache()
         """The default alert line and the webhook listeners, by catalog revision."""
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.pool_size = pool_size
+        """Connections kept open: a service runs at most this many database calls at once."""
         self._write_lock = threading.Lock() if self.is_sqlite else None
         if self.is_sqlite:
-            self.engine = _sqlite_engine(self.url.render_as_string(False), sqlite_sync, echo)
+            self.engine = _sqlite_engine(
+                self.url.render_as_string(False), sqlite_sync, echo, pool_size
+            )
         else:
             self.engine = create_engine(
                 self.url,
@@ -117,10 +121,12 @@ def _normalize(url: str) -> str:
     return url
 
 
-def _sqlite_engine(url: str, sync: SqliteSync, echo: bool) -> Engine:
+def _sqlite_engine(url: str, sync: SqliteSync, echo: bool, pool_size: int) -> Engine:
     engine = create_engine(
         url,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+        pool_size=pool_size,
+        max_overflow=pool_size,
         echo=echo,
     )
 
