@@ -41,6 +41,7 @@ soak: setup ## Long stress runs
 bench: setup ## Run the benchmarks (minutes): figures against the hand-written floor
 	$(RUN) python bench/charge.py
 	$(RUN) python bench/hold_settle.py
+	$(RUN) python bench/ledger_floor.py
 	$(RUN) python bench/growth.py
 	$(RUN) python bench/pricing.py
 	$(RUN) python bench/http.py
