@@ -698,8 +698,8 @@ def _suite_on(
             pages = wal_pages(url, lambda: op(engine, names[0]))
             floor_pages = wal_pages(floor_url, floor.once)
             note(
-                f"sqlite: pages written to the WAL per commit: {pages:.1f} by the engine,"
-                f" {floor_pages:.1f} by the floor (each is fsynced at commit)"
+                f"sqlite: pages written to the WAL: {pages:.1f} per {label} by the engine,"
+                f" {floor_pages:.1f} per charge by the floor (each commit syncs its pages)"
             )
         checked = engine.verify()
         assert checked.is_clean, f"verify found problems: {checked.problems[:3]}"
